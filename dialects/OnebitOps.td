@@ -1,0 +1,186 @@
+//===- OnebitOps.td - onebit operations --------------------*- tablegen -*-===//
+//
+// Each op's description states its exact arithmetic; the reference lowering
+// (--onebit-lower-to-linalg) implements exactly that and is the oracle for
+// the fast lowerings.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ONEBIT_OPS_TD
+#define ONEBIT_OPS_TD
+
+include "OnebitDialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+
+def Onebit_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def Onebit_F32Tensor : RankedTensorOf<[F32]>;
+def Onebit_F32ElementsAttr : FloatElementsAttr<32>;
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+def Onebit_LinearOp : Onebit_Op<"linear", [Pure]> {
+  let summary = "Float linear layer: y = x W^T (+ bias)";
+  let description = [{
+    A float linear layer, as the ONNX importer produces it from a MatMul or
+    Gemm whose weight is an initializer:
+
+    ```
+    y[b..., n] = sum_k x[b..., k] * W[n, k]  (+ bias[n])
+    ```
+
+    `weight` is stored out x in (N x K). `input` has rank >= 1; its leading
+    dimensions are batch dimensions. All element types are the same float type.
+    `layer_name` names the layer (the weight initializer's name) for reports
+    and for the `skip=` option of `--ternarize`.
+
+    Example:
+
+    ```mlir
+    %y = onebit.linear %x, %w bias %b {layer_name = "fc1"}
+        : tensor<?x8xf32>, tensor<16x8xf32>, tensor<16xf32> -> tensor<?x16xf32>
+    ```
+  }];
+
+  let arguments = (ins Onebit_FloatTensor:$input,
+                       Onebit_FloatTensor:$weight,
+                       Optional<Onebit_FloatTensor>:$bias,
+                       OptionalAttr<StrAttr>:$layer_name);
+  let results = (outs Onebit_FloatTensor:$result);
+
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? attr-dict `:` type($input) `,`
+    type($weight) (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// TernaryLinearOp
+//===----------------------------------------------------------------------===//
+
+def Onebit_TernaryLinearOp : Onebit_Op<"ternary_linear", [Pure]> {
+  let summary = "BitNet b1.58 linear layer with ternary weights, 2 bits each";
+  let description = [{
+    A linear layer whose weights are T in {-1, 0, +1}^(N x K) times a scale:
+
+    ```
+    y[b..., n] = scale[n] * sum_k x[b..., k] * T[n, k]  (+ bias[n])
+    ```
+
+    `scale` has 1 element (per tensor; scale[n] = scale[0]) or N elements (per
+    output channel). For absmean quantization it holds gamma = max(mean|W|,
+    1e-5) of the tensor or of each row.
+
+    **Packed layout.** `packed_weights` is an `i8` elements attribute of shape
+    N x 2 x ceil(K/8): for row n, `[n, 0, :]` is the plus plane and
+    `[n, 1, :]` the minus plane. T[n, k] = +1 if bit (k mod 8) of byte
+    `[n, 0, k / 8]` is set, -1 if that bit of `[n, 1, k / 8]` is set, 0 if
+    neither; bits are numbered from the least significant. A weight may not
+    have both bits set, and the padding bits past K are zero. That is 2 bits
+    per weight, read directly by masked add/subtract kernels.
+
+    **Activation quantization.** With `int8_activations` (BitNet's W1.58A8),
+    each row x[b..., :] is first quantized per token:
+
+    ```
+    r[b...] = 127 / max(max_k |x[b..., k]|, 1e-5)
+    q[b..., k] = clamp(round_half_even(x[b..., k] * r[b...]), -128, 127)
+    y[b..., n] = (sum_k q[b..., k] * T[n, k]) / r[b...] * scale[n]  (+ bias[n])
+    ```
+
+    This is BitNet's reference `activation_quant` followed by the ternary
+    matrix product; the integer sum is exact in f32 while 128 * K <= 2^24
+    (K <= 131072).
+
+    Example:
+
+    ```mlir
+    %y = onebit.ternary_linear %x {layer_name = "fc1",
+           packed_weights = dense_resource<fc1> : tensor<16x2x1xi8>,
+           scale = dense<0.25> : tensor<1xf32>}
+        : tensor<4x8xf32> -> tensor<4x16xf32>
+    ```
+  }];
+
+  let arguments = (ins Onebit_F32Tensor:$input,
+                       Optional<Onebit_F32Tensor>:$bias,
+                       ElementsAttr:$packed_weights,
+                       Onebit_F32ElementsAttr:$scale,
+                       UnitAttr:$int8_activations,
+                       OptionalAttr<StrAttr>:$layer_name);
+  let results = (outs Onebit_F32Tensor:$result);
+
+  let assemblyFormat = [{
+    $input (`bias` $bias^)? attr-dict `:` type($input) (`,` type($bias)^)?
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// K, the input feature count.
+    int64_t getInFeatures();
+    /// N, the output feature count.
+    int64_t getOutFeatures();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// SignLinearOp
+//===----------------------------------------------------------------------===//
+
+def Onebit_SignLinearOp : Onebit_Op<"sign_linear", [Pure]> {
+  let summary = "OneBit linear layer: sign bits and two value vectors";
+  let description = [{
+    OneBit's linear layer. The weight is W ~ S (.) (h g^T) with S in
+    {-1, +1}^(N x K), and the layer computes
+
+    ```
+    y[b..., n] = h[n] * sum_k (x[b..., k] * g[k]) * S[n, k]  (+ bias[n])
+    ```
+
+    `g` (K elements, the input-side value vector) and `h` (N elements, the
+    output-side value vector) are optional; an absent one is all ones. This is
+    how `--fuse-value-scaling` records that a neighbouring op took it over.
+
+    **Packed layout.** `packed_signs` is an `i8` elements attribute of shape
+    N x ceil(K/8). S[n, k] = +1 if bit (k mod 8) of byte `[n, k / 8]` is set
+    and -1 if it is clear, bits numbered from the least significant; the
+    padding bits past K are zero. That is 1 bit per weight.
+
+    Example:
+
+    ```mlir
+    %y = onebit.sign_linear %x {layer_name = "fc1",
+           packed_signs = dense_resource<fc1> : tensor<16x1xi8>,
+           g = dense<...> : tensor<8xf32>, h = dense<...> : tensor<16xf32>}
+        : tensor<4x8xf32> -> tensor<4x16xf32>
+    ```
+  }];
+
+  let arguments = (ins Onebit_F32Tensor:$input,
+                       Optional<Onebit_F32Tensor>:$bias,
+                       ElementsAttr:$packed_signs,
+                       OptionalAttr<Onebit_F32ElementsAttr>:$g,
+                       OptionalAttr<Onebit_F32ElementsAttr>:$h,
+                       OptionalAttr<StrAttr>:$layer_name);
+  let results = (outs Onebit_F32Tensor:$result);
+
+  let assemblyFormat = [{
+    $input (`bias` $bias^)? attr-dict `:` type($input) (`,` type($bias)^)?
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// K, the input feature count.
+    int64_t getInFeatures();
+    /// N, the output feature count.
+    int64_t getOutFeatures();
+  }];
+}
+
+#endif // ONEBIT_OPS_TD

@@ -1,0 +1,108 @@
+//===- Passes.td - onebit transformation passes ------------*- tablegen -*-===//
+
+#ifndef ONEBIT_PASSES_TD
+#define ONEBIT_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def Ternarize : Pass<"ternarize"> {
+  let summary = "Quantize onebit.linear layers into ternary or sign form";
+  let description = [{
+    Rewrites each `onebit.linear` whose weight is a constant into
+    `onebit.ternary_linear` (`method=absmean`, BitNet b1.58) or
+    `onebit.sign_linear` (`method=svid`, OneBit). Packed weights are stored as
+    `dense_resource` blobs named after the layer.
+
+    Weights that are already exactly ternary ({-c, 0, +c} per tensor or per
+    row) or binary ({-c_n, +c_n} per row) are packed without loss, with the
+    exact c as the scale, whatever the method: binary weights become
+    `sign_linear` with h = c (1 bit per weight), ternary weights become
+    `ternary_linear`. With `exact-only`, nothing else is touched (this is
+    `onebit-compile --quantize=auto`).
+
+    absmean: gamma = max(mean|W|, 1e-5) over the tensor or each row
+    (`granularity`), T = clamp(round_half_even(W / gamma), -1, 1),
+    scale = gamma.
+    svid: S = sign(W) (sign(0) = +1) and a rank-1 non-negative approximation
+    a b^T of |W| (`svid-solver`: NMF by multiplicative updates, or the leading
+    singular pair by power iteration); h = a, g = b.
+
+    Layers whose `layer_name` matches `skip` (a full match of an extended
+    regular expression), or whose weight has fewer than `min-elements`
+    elements, are left as they are. Statistics (`-mlir-pass-statistics`)
+    report the layers rewritten and the weight bytes before and after.
+  }];
+  let options = [
+    Option<"method", "method", "::onebit::QuantMethod",
+           "::onebit::QuantMethod::Absmean",
+           "Quantization method",
+           [{::llvm::cl::values(
+               clEnumValN(::onebit::QuantMethod::Absmean, "absmean",
+                          "BitNet b1.58 absmean ternarization"),
+               clEnumValN(::onebit::QuantMethod::Svid, "svid",
+                          "OneBit sign-value-independent decomposition"))}]>,
+    Option<"granularity", "granularity", "::onebit::quant::Granularity",
+           "::onebit::quant::Granularity::PerTensor",
+           "Scale granularity of absmean",
+           [{::llvm::cl::values(
+               clEnumValN(::onebit::quant::Granularity::PerTensor, "tensor",
+                          "one scale per weight tensor"),
+               clEnumValN(::onebit::quant::Granularity::PerChannel, "channel",
+                          "one scale per output channel"))}]>,
+    Option<"svidSolver", "svid-solver", "::onebit::quant::SvidSolver",
+           "::onebit::quant::SvidSolver::Nmf",
+           "Rank-1 solver of SVID",
+           [{::llvm::cl::values(
+               clEnumValN(::onebit::quant::SvidSolver::Nmf, "nmf",
+                          "non-negative matrix factorization"),
+               clEnumValN(::onebit::quant::SvidSolver::Svd, "svd",
+                          "leading singular pair by power iteration"))}]>,
+    Option<"skip", "skip", "std::string", /*default=*/"\"\"",
+           "Leave layers whose name fully matches this regex">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave layers whose weight has fewer elements">,
+    Option<"exactOnly", "exact-only", "bool", /*default=*/"false",
+           "Only pack weights that are already exactly ternary or binary">,
+    Option<"int8Activations", "int8-activations", "bool", /*default=*/"false",
+           "Quantize activations to int8 per token in ternary layers (W1.58A8)">,
+  ];
+  let statistics = [
+    Statistic<"numTernary", "ternary-layers", "Layers rewritten to ternary_linear">,
+    Statistic<"numSign", "sign-layers", "Layers rewritten to sign_linear">,
+    Statistic<"numLossless", "lossless-layers", "Layers packed without loss">,
+    Statistic<"numSkipped", "skipped-layers", "Layers left in float">,
+    Statistic<"floatBytes", "float-weight-bytes",
+              "Bytes of the float weights that were rewritten">,
+    Statistic<"packedBytes", "packed-weight-bytes",
+              "Bytes of the packed weights, scales and value vectors">,
+  ];
+  let dependentDialects = ["::onebit::OnebitDialect"];
+}
+
+def FuseValueScaling : Pass<"fuse-value-scaling"> {
+  let summary = "Fold value vectors and scales into neighbouring ops";
+  let description = [{
+    Moves the per-channel scalings of the low-bit layers to where they cost
+    least, changing results only by float rounding:
+
+    * g of `onebit.sign_linear` is multiplied into a preceding per-channel
+      multiply by a constant (such as a norm weight) whose only user is the
+      layer; g is then dropped from the layer.
+    * A following per-channel multiply by a constant, whose operand has no
+      other user, is folded into the layer's h (`sign_linear`) or scale
+      (`ternary_linear`, which then becomes per channel), and into its bias.
+    * A following per-channel add of a constant becomes (or adds to) the
+      layer's bias, applied in its epilogue.
+    * Chains of such multiplies and adds fold one after another.
+
+    A per-channel op is a `linalg.generic` with two inputs, all-parallel
+    iterators, a body of one `arith.mulf` or `arith.addf`, and one input a
+    constant vector indexed by the last dimension only. Whatever cannot move
+    stays in the layer's own prologue (g) and epilogue (h, scale, bias), and
+    value vectors that are all ones are dropped.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+#endif // ONEBIT_PASSES_TD

@@ -1,0 +1,25 @@
+//===- Passes.h - onebit transformation passes ------------------*- C++ -*-===//
+#ifndef ONEBIT_TRANSFORMS_PASSES_H
+#define ONEBIT_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Pass/Pass.h"
+#include "onebit/Dialect/OnebitDialect.h"
+#include "onebit/Quant/Svid.h"
+#include "onebit/Quant/Types.h"
+
+namespace onebit {
+
+/// How --ternarize quantizes weights that are not already low-bit.
+enum class QuantMethod { Absmean, Svid };
+
+#define GEN_PASS_DECL
+#include "onebit/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "onebit/Passes.h.inc"
+
+} // namespace onebit
+
+#endif // ONEBIT_TRANSFORMS_PASSES_H

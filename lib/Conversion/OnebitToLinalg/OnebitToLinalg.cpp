@@ -1,0 +1,403 @@
+//===- OnebitToLinalg.cpp - Reference lowering of onebit ops --------------===//
+//
+// Spells out each op's arithmetic, as its description states it, in linalg on
+// tensors: the input viewed as an M x K matrix, packed weights unpacked by bit
+// tests into an N x K float matrix, one linalg.matmul (transposed B), and
+// elementwise prologue and epilogue. Simple on purpose: this is the oracle for
+// the fast lowerings, so it shares no code with them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "onebit/Conversion/Passes.h"
+#include "onebit/Dialect/OnebitDialect.h"
+#include "onebit/Dialect/OnebitOps.h"
+
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace onebit {
+#define GEN_PASS_DEF_LOWERTOLINALG
+#include "onebit/ConversionPasses.h.inc"
+} // namespace onebit
+
+using namespace mlir;
+using namespace onebit;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Shape plumbing: N-d input <-> M x K matrix
+//===----------------------------------------------------------------------===//
+
+/// Views [b..., K] as [M, K] with M the product of the batch dimensions
+/// (M = 1 for a 1-d input).
+Value collapseToMatrix(OpBuilder &b, Location loc, Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  if (rank == 2)
+    return input;
+  if (rank == 1) {
+    auto matrixType =
+        RankedTensorType::get({1, type.getDimSize(0)}, type.getElementType());
+    SmallVector<OpFoldResult> shape = {b.getIndexAttr(1),
+                                       tensor::getMixedSize(b, loc, input, 0)};
+    return tensor::ExpandShapeOp::create(b, loc, matrixType, input,
+                                         {ReassociationIndices{0, 1}}, shape);
+  }
+  ReassociationIndices batch = llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+  return tensor::CollapseShapeOp::create(
+      b, loc, input,
+      SmallVector<ReassociationIndices>{batch, ReassociationIndices{rank - 1}});
+}
+
+/// The inverse of collapseToMatrix for the [M, N] product, giving the op's
+/// result type [b..., N].
+Value restoreBatchDims(OpBuilder &b, Location loc, Value matrix, Value input,
+                       RankedTensorType resultType) {
+  int64_t rank = resultType.getRank();
+  Value result = matrix;
+  if (rank == 1) {
+    result = tensor::CollapseShapeOp::create(
+        b, loc, matrix, SmallVector<ReassociationIndices>{{0, 1}});
+  } else if (rank > 2) {
+    SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, input);
+    shape.back() = tensor::getMixedSize(b, loc, matrix, 1);
+    SmallVector<int64_t> staticShape;
+    for (OpFoldResult size : shape) {
+      std::optional<int64_t> constant = getConstantIntValue(size);
+      staticShape.push_back(constant ? *constant : ShapedType::kDynamic);
+    }
+    auto expandedType = RankedTensorType::get(
+        staticShape, resultType.getElementType());
+    ReassociationIndices batch =
+        llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
+    result = tensor::ExpandShapeOp::create(
+        b, loc, expandedType, matrix,
+        SmallVector<ReassociationIndices>{batch, ReassociationIndices{rank - 1}},
+        shape);
+  }
+  if (result.getType() != resultType)
+    result = tensor::CastOp::create(b, loc, resultType, result);
+  return result;
+}
+
+Value emptyLike(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                Type elementType) {
+  return tensor::EmptyOp::create(b, loc, sizes, elementType);
+}
+
+SmallVector<utils::IteratorType> parallelLoops(unsigned count) {
+  return SmallVector<utils::IteratorType>(count, utils::IteratorType::parallel);
+}
+
+//===----------------------------------------------------------------------===//
+// Arithmetic pieces
+//===----------------------------------------------------------------------===//
+
+/// acc[m, n] = sum_k x[m, k] * w[n, k].
+Value matmulTransposeB(OpBuilder &b, Location loc, Value x, Value w) {
+  Type elementType = cast<RankedTensorType>(x.getType()).getElementType();
+  Value empty = emptyLike(b, loc,
+                          {tensor::getMixedSize(b, loc, x, 0),
+                           tensor::getMixedSize(b, loc, w, 0)},
+                          elementType);
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
+  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  return linalg::MatmulTransposeBOp::create(b, loc, TypeRange{init.getType()},
+                                            ValueRange{x, w}, ValueRange{init})
+      ->getResult(0);
+}
+
+/// Bit `k mod 8` of byte `k / 8` along the last dimension of `packed`, at the
+/// leading indices `prefix`, as an i8 of value 0 or 1.
+Value extractBit(OpBuilder &b, Location loc, Value packed,
+                 SmallVector<Value> prefix, Value k) {
+  Value eight = arith::ConstantIndexOp::create(b, loc, 8);
+  prefix.push_back(arith::DivUIOp::create(b, loc, k, eight));
+  Value byte = tensor::ExtractOp::create(b, loc, packed, prefix);
+  Value shift = arith::IndexCastOp::create(
+      b, loc, b.getI8Type(), arith::RemUIOp::create(b, loc, k, eight));
+  Value shifted = arith::ShRUIOp::create(b, loc, byte, shift);
+  Value one = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 1);
+  return arith::AndIOp::create(b, loc, shifted, one);
+}
+
+/// Unpacks an N x K float weight matrix; `decode` maps (n, k) to the weight.
+Value unpackWeights(
+    OpBuilder &b, Location loc, int64_t n, int64_t k,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> decode) {
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n, k},
+                                        b.getF32Type());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{empty.getType()}, ValueRange{}, ValueRange{empty},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(2)},
+             parallelLoops(2),
+             [&](OpBuilder &nb, Location nloc, ValueRange) {
+               Value row = linalg::IndexOp::create(nb, nloc, 0);
+               Value col = linalg::IndexOp::create(nb, nloc, 1);
+               linalg::YieldOp::create(nb, nloc, decode(nb, nloc, row, col));
+             })
+      .getResult(0);
+}
+
+/// T[n, k] = plus bit - minus bit.
+Value unpackTernary(OpBuilder &b, Location loc, TernaryLinearOp op) {
+  Value packed = arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(op.getPackedWeights()));
+  return unpackWeights(
+      b, loc, op.getOutFeatures(), op.getInFeatures(),
+      [&](OpBuilder &nb, Location nloc, Value row, Value col) -> Value {
+        Value plane0 = arith::ConstantIndexOp::create(nb, nloc, 0);
+        Value plane1 = arith::ConstantIndexOp::create(nb, nloc, 1);
+        Value plus = extractBit(nb, nloc, packed, {row, plane0}, col);
+        Value minus = extractBit(nb, nloc, packed, {row, plane1}, col);
+        Value trit = arith::SubIOp::create(nb, nloc, plus, minus);
+        return arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), trit);
+      });
+}
+
+/// S[n, k] = +1 where the bit is set, -1 where it is clear.
+Value unpackSigns(OpBuilder &b, Location loc, SignLinearOp op) {
+  Value packed =
+      arith::ConstantOp::create(b, loc, cast<TypedAttr>(op.getPackedSigns()));
+  return unpackWeights(
+      b, loc, op.getOutFeatures(), op.getInFeatures(),
+      [&](OpBuilder &nb, Location nloc, Value row, Value col) -> Value {
+        Value bit = extractBit(nb, nloc, packed, {row}, col);
+        Value isPositive = arith::TruncIOp::create(nb, nloc, nb.getI1Type(), bit);
+        Value plusOne = arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(1));
+        Value minusOne =
+            arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(-1));
+        return arith::SelectOp::create(nb, nloc, isPositive, plusOne, minusOne);
+      });
+}
+
+/// x[m, k] * g[k].
+Value scaleColumns(OpBuilder &b, Location loc, Value x, DenseElementsAttr g) {
+  Value gValue = arith::ConstantOp::create(b, loc, g);
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = b.getMultiDimIdentityMap(2);
+  AffineMap column = AffineMap::get(2, 0, getAffineDimExpr(1, ctx));
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{x.getType()}, ValueRange{x, gValue},
+             ValueRange{emptyLike(b, loc, tensor::getMixedSizes(b, loc, x),
+                                  b.getF32Type())},
+             SmallVector<AffineMap>{identity, column, identity},
+             parallelLoops(2),
+             [](OpBuilder &nb, Location nloc, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nloc, arith::MulFOp::create(nb, nloc, args[0], args[1])
+                                 .getResult());
+             })
+      .getResult(0);
+}
+
+/// BitNet's per-token activation quantization of x[m, k]: returns q (float
+/// values of int8 range) and r[m] = 127 / max(max_k |x[m, k]|, 1e-5).
+std::pair<Value, Value> quantizeRowsToInt8(OpBuilder &b, Location loc,
+                                           Value x) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
+  AffineMap identity = b.getMultiDimIdentityMap(2);
+  AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, ctx));
+
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value maxInit =
+      linalg::FillOp::create(b, loc, zero, emptyLike(b, loc, {rows}, f32))
+          .getResult(0);
+  Value absMax =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{maxInit.getType()}, ValueRange{x},
+          ValueRange{maxInit}, SmallVector<AffineMap>{identity, row},
+          {utils::IteratorType::parallel, utils::IteratorType::reduction},
+          [](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value magnitude = math::AbsFOp::create(nb, nloc, args[0]);
+            linalg::YieldOp::create(
+                nb, nloc,
+                arith::MaximumFOp::create(nb, nloc, args[1], magnitude)
+                    .getResult());
+          })
+          .getResult(0);
+
+  Value reciprocal =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{absMax.getType()}, ValueRange{absMax},
+          ValueRange{emptyLike(b, loc, {rows}, f32)},
+          SmallVector<AffineMap>{b.getMultiDimIdentityMap(1),
+                                 b.getMultiDimIdentityMap(1)},
+          parallelLoops(1),
+          [](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value floor =
+                arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(1e-5f));
+            Value limit =
+                arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(127));
+            Value clamped = arith::MaximumFOp::create(nb, nloc, args[0], floor);
+            linalg::YieldOp::create(
+                nb, nloc,
+                arith::DivFOp::create(nb, nloc, limit, clamped).getResult());
+          })
+          .getResult(0);
+
+  Value quantized =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{x.getType()}, ValueRange{x, reciprocal},
+          ValueRange{emptyLike(b, loc, tensor::getMixedSizes(b, loc, x), f32)},
+          SmallVector<AffineMap>{identity, row, identity}, parallelLoops(2),
+          [](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value scaled = arith::MulFOp::create(nb, nloc, args[0], args[1]);
+            Value rounded = math::RoundEvenOp::create(nb, nloc, scaled);
+            Value low =
+                arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(-128));
+            Value high =
+                arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(127));
+            Value clamped = arith::MinimumFOp::create(
+                nb, nloc, arith::MaximumFOp::create(nb, nloc, rounded, low),
+                high);
+            linalg::YieldOp::create(nb, nloc, clamped);
+          })
+          .getResult(0);
+  return {quantized, reciprocal};
+}
+
+/// What the epilogue applies to acc[m, n], in this order:
+/// acc / rowDivisor[m] * channelScale[n or 0] + bias[n].
+struct Epilogue {
+  Value rowDivisor;   // [M], or null
+  Value channelScale; // [N] or [1], or null
+  Value bias;         // [N], or null
+};
+
+Value applyEpilogue(OpBuilder &b, Location loc, Value acc,
+                    const Epilogue &epilogue) {
+  if (!epilogue.rowDivisor && !epilogue.channelScale && !epilogue.bias)
+    return acc;
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = b.getMultiDimIdentityMap(2);
+  AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, ctx));
+  AffineMap column = AffineMap::get(2, 0, getAffineDimExpr(1, ctx));
+  AffineMap first = AffineMap::get(2, 0, getAffineConstantExpr(0, ctx));
+
+  SmallVector<Value> inputs = {acc};
+  SmallVector<AffineMap> maps = {identity};
+  if (epilogue.rowDivisor) {
+    inputs.push_back(epilogue.rowDivisor);
+    maps.push_back(row);
+  }
+  if (epilogue.channelScale) {
+    inputs.push_back(epilogue.channelScale);
+    bool perTensor =
+        cast<RankedTensorType>(epilogue.channelScale.getType()).getDimSize(0) ==
+            1 &&
+        cast<RankedTensorType>(acc.getType()).getDimSize(1) != 1;
+    maps.push_back(perTensor ? first : column);
+  }
+  if (epilogue.bias) {
+    inputs.push_back(epilogue.bias);
+    maps.push_back(column);
+  }
+  maps.push_back(identity);
+  Type elementType = cast<RankedTensorType>(acc.getType()).getElementType();
+  Value init =
+      emptyLike(b, loc, tensor::getMixedSizes(b, loc, acc), elementType);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{acc.getType()}, inputs, ValueRange{init}, maps,
+             parallelLoops(2),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               unsigned next = 1;
+               Value value = args[0];
+               if (epilogue.rowDivisor)
+                 value = arith::DivFOp::create(nb, nloc, value, args[next++]);
+               if (epilogue.channelScale)
+                 value = arith::MulFOp::create(nb, nloc, value, args[next++]);
+               if (epilogue.bias)
+                 value = arith::AddFOp::create(nb, nloc, value, args[next++]);
+               linalg::YieldOp::create(nb, nloc, value);
+             })
+      .getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Conversion patterns
+//===----------------------------------------------------------------------===//
+
+struct LinearOpLowering : OpConversionPattern<LinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    Value acc = matmulTransposeB(rewriter, loc, x, adaptor.getWeight());
+    acc = applyEpilogue(rewriter, loc, acc, {nullptr, nullptr, adaptor.getBias()});
+    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, acc,
+                                            adaptor.getInput(), op.getType()));
+    return success();
+  }
+};
+
+struct TernaryLinearOpLowering : OpConversionPattern<TernaryLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(TernaryLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    Epilogue epilogue;
+    if (op.getInt8Activations())
+      std::tie(x, epilogue.rowDivisor) = quantizeRowsToInt8(rewriter, loc, x);
+    Value acc = matmulTransposeB(rewriter, loc, x, unpackTernary(rewriter, loc, op));
+    epilogue.channelScale = arith::ConstantOp::create(rewriter, loc, op.getScale());
+    epilogue.bias = adaptor.getBias();
+    acc = applyEpilogue(rewriter, loc, acc, epilogue);
+    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, acc,
+                                            adaptor.getInput(), op.getType()));
+    return success();
+  }
+};
+
+struct SignLinearOpLowering : OpConversionPattern<SignLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SignLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    if (DenseElementsAttr g = op.getGAttr())
+      x = scaleColumns(rewriter, loc, x, g);
+    Value acc = matmulTransposeB(rewriter, loc, x, unpackSigns(rewriter, loc, op));
+    Epilogue epilogue;
+    if (DenseElementsAttr h = op.getHAttr())
+      epilogue.channelScale = arith::ConstantOp::create(rewriter, loc, h);
+    epilogue.bias = adaptor.getBias();
+    acc = applyEpilogue(rewriter, loc, acc, epilogue);
+    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, acc,
+                                            adaptor.getInput(), op.getType()));
+    return success();
+  }
+};
+
+struct LowerToLinalgPass
+    : onebit::impl::LowerToLinalgBase<LowerToLinalgPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<OnebitDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    populateOnebitToLinalgPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void onebit::populateOnebitToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<LinearOpLowering, TernaryLinearOpLowering, SignLinearOpLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,206 @@
+//===- Ternarize.cpp - Quantize linear layers into low-bit form -----------===//
+//
+// Rewrites onebit.linear layers with constant weights into ternary_linear
+// (BitNet b1.58 absmean) or sign_linear (OneBit SVID). The math lives in the
+// MLIR-free quantization library; this file only reads weights out of the IR,
+// picks the form, and writes packed dense_resource blobs back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "onebit/Dialect/OnebitOps.h"
+#include "onebit/Dialect/PackedWeights.h"
+#include "onebit/Quant/Absmean.h"
+#include "onebit/Quant/ExactDetection.h"
+#include "onebit/Quant/Packing.h"
+#include "onebit/Quant/Svid.h"
+#include "onebit/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/Support/Regex.h"
+
+#include <memory>
+
+namespace onebit {
+#define GEN_PASS_DEF_TERNARIZE
+#include "onebit/Passes.h.inc"
+} // namespace onebit
+
+using namespace mlir;
+using namespace onebit;
+
+namespace {
+
+/// The f32 values of a constant 2-d weight, row-major, or nullopt if the
+/// weight is not an f32 constant whose data is at hand.
+std::optional<std::vector<float>> readConstantWeights(Value weight) {
+  ElementsAttr attr;
+  if (!matchPattern(weight, m_Constant(&attr)) ||
+      !attr.getElementType().isF32())
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
+    auto values = dense.getValues<float>();
+    return std::vector<float>(values.begin(), values.end());
+  }
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> values = resource.tryGetAsArrayRef();
+    if (!values)
+      return std::nullopt;
+    return std::vector<float>(values->begin(), values->end());
+  }
+  return std::nullopt;
+}
+
+/// Resource keys are printed bare, so keep them to identifier characters.
+std::string blobNameFor(LinearOp layer) {
+  std::string name =
+      layer.getLayerName() ? layer.getLayerName()->str() : "weight";
+  for (char &c : name)
+    if (!llvm::isAlnum(c) && c != '_' && c != '.')
+      c = '_';
+  return name;
+}
+
+DenseElementsAttr f32Vector(MLIRContext *context, ArrayRef<float> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    Float32Type::get(context));
+  return DenseElementsAttr::get(type, values);
+}
+
+bool allOnes(ArrayRef<float> values) {
+  return llvm::all_of(values, [](float v) { return v == 1.0f; });
+}
+
+struct TernarizePass : onebit::impl::TernarizeBase<TernarizePass> {
+  using TernarizeBase::TernarizeBase;
+
+  LogicalResult initialize(MLIRContext *context) override {
+    if (skip.empty())
+      return success();
+    skipRegex = std::make_shared<llvm::Regex>("^(" + skip + ")$");
+    std::string error;
+    if (!skipRegex->isValid(error))
+      return emitError(UnknownLoc::get(context))
+             << "ternarize: invalid skip regex '" << skip << "': " << error;
+    return success();
+  }
+
+  void runOnOperation() override {
+    SmallVector<LinearOp> layers;
+    getOperation()->walk([&](LinearOp layer) { layers.push_back(layer); });
+    for (LinearOp layer : layers)
+      rewriteLayer(layer);
+  }
+
+private:
+  bool isSkipped(LinearOp layer) {
+    if (skip.empty() || !layer.getLayerName())
+      return false;
+    return skipRegex->match(*layer.getLayerName());
+  }
+
+  void rewriteLayer(LinearOp layer) {
+    RankedTensorType weightType = layer.getWeight().getType();
+    if (isSkipped(layer) || weightType.getNumElements() < minElements ||
+        !layer.getInput().getType().getElementType().isF32() ||
+        ShapedType::isDynamic(layer.getInput().getType().getShape().back())) {
+      ++numSkipped;
+      return;
+    }
+    std::optional<std::vector<float>> weights =
+        readConstantWeights(layer.getWeight());
+    if (!weights) {
+      ++numSkipped;
+      return;
+    }
+    quant::MatrixView view{weights->data(), weightType.getDimSize(0),
+                           weightType.getDimSize(1)};
+
+    OpBuilder builder(layer);
+    Value replacement = quantizeLossless(builder, layer, view);
+    if (replacement) {
+      ++numLossless;
+    } else if (exactOnly) {
+      ++numSkipped;
+      return;
+    } else if (method == QuantMethod::Absmean) {
+      replacement = createTernary(
+          builder, layer, quant::absmeanTernarize(view, granularity));
+    } else {
+      quant::SvidOptions options;
+      options.solver = svidSolver;
+      replacement =
+          createSign(builder, layer, quant::svidDecompose(view, options));
+    }
+
+    floatBytes += weightType.getNumElements() * sizeof(float);
+    Value oldWeight = layer.getWeight();
+    layer.getResult().replaceAllUsesWith(replacement);
+    layer.erase();
+    // The float weight is usually the biggest thing in the module: drop it
+    // as soon as nothing reads it.
+    if (Operation *def = oldWeight.getDefiningOp())
+      if (def->use_empty())
+        def->erase();
+  }
+
+  /// Binary weights become sign_linear and ternary ones ternary_linear, with
+  /// the exact magnitudes as scales; null if the weights are neither.
+  Value quantizeLossless(OpBuilder &builder, LinearOp layer,
+                         quant::MatrixView view) {
+    if (std::optional<quant::SignWeights> binary =
+            quant::detectExactBinary(view))
+      return createSign(builder, layer, *binary);
+    for (quant::Granularity g :
+         {quant::Granularity::PerTensor, quant::Granularity::PerChannel})
+      if (std::optional<quant::TernaryWeights> ternary =
+              quant::detectExactTernary(view, g))
+        return createTernary(builder, layer, *ternary);
+    return nullptr;
+  }
+
+  Value createTernary(OpBuilder &builder, LinearOp layer,
+                      const quant::TernaryWeights &ternary) {
+    MLIRContext *context = builder.getContext();
+    std::vector<uint8_t> packed = quant::packTernaryBitplanes(
+        ternary.trits.data(), ternary.rows, ternary.cols);
+    ElementsAttr packedAttr = createPackedAttr(
+        context, {ternary.rows, 2, quant::bitPlaneBytes(ternary.cols)},
+        packed, blobNameFor(layer));
+    ++numTernary;
+    packedBytes += packed.size() + ternary.scales.size() * sizeof(float);
+    return TernaryLinearOp::create(
+        builder, layer.getLoc(), layer.getResult().getType(),
+        layer.getInput(), layer.getBias(), packedAttr,
+        f32Vector(context, ternary.scales),
+        int8Activations ? builder.getUnitAttr() : nullptr,
+        layer.getLayerNameAttr());
+  }
+
+  Value createSign(OpBuilder &builder, LinearOp layer,
+                   const quant::SignWeights &sign) {
+    MLIRContext *context = builder.getContext();
+    std::vector<uint8_t> packed =
+        quant::packSignBits(sign.positive.data(), sign.rows, sign.cols);
+    ElementsAttr packedAttr =
+        createPackedAttr(context, {sign.rows, quant::bitPlaneBytes(sign.cols)},
+                         packed, blobNameFor(layer));
+    // An all-ones value vector is the same as none, and costs nothing.
+    DenseElementsAttr g = allOnes(sign.g) ? nullptr : f32Vector(context, sign.g);
+    DenseElementsAttr h = allOnes(sign.h) ? nullptr : f32Vector(context, sign.h);
+    ++numSign;
+    packedBytes += packed.size() +
+                   ((g ? sign.g.size() : 0) + (h ? sign.h.size() : 0)) *
+                       sizeof(float);
+    return SignLinearOp::create(builder, layer.getLoc(),
+                                layer.getResult().getType(), layer.getInput(),
+                                layer.getBias(), packedAttr, g, h,
+                                layer.getLayerNameAttr());
+  }
+
+  /// Shared, not copied, by the clones the pass manager makes per thread.
+  std::shared_ptr<llvm::Regex> skipRegex;
+};
+
+} // namespace

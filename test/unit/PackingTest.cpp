@@ -1,0 +1,192 @@
+//===- PackingTest.cpp - Bit layouts of packed ternary and sign weights ---===//
+#include "onebit/Quant/Packing.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace onebit::quant;
+
+namespace {
+
+const std::vector<std::pair<int64_t, int64_t>> kOddShapes = {
+    {1, 1}, {3, 7}, {5, 9}, {2, 8}, {4, 17}, {1, 64}, {7, 100},
+};
+
+std::vector<int8_t> randomTrits(int64_t count, uint32_t seed) {
+  std::mt19937 engine(seed);
+  std::vector<int8_t> trits(static_cast<size_t>(count));
+  for (int8_t &trit : trits)
+    trit = static_cast<int8_t>(int(engine() % 3) - 1);
+  return trits;
+}
+
+std::vector<uint8_t> randomSigns(int64_t count, uint32_t seed) {
+  std::mt19937 engine(seed);
+  std::vector<uint8_t> positive(static_cast<size_t>(count));
+  for (uint8_t &bit : positive)
+    bit = static_cast<uint8_t>(engine() & 1u);
+  return positive;
+}
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(PackingTest, BitPlaneBytes) {
+  EXPECT_EQ(bitPlaneBytes(0), 0);
+  EXPECT_EQ(bitPlaneBytes(1), 1);
+  EXPECT_EQ(bitPlaneBytes(8), 1);
+  EXPECT_EQ(bitPlaneBytes(9), 2);
+  EXPECT_EQ(bitPlaneBytes(100), 13);
+}
+
+TEST(TernaryBitplanesTest, HandWorkedRow) {
+  // Plus at columns 0 and 3, minus at columns 2 and 8 (bit 0 of byte 1).
+  const std::vector<int8_t> trits = {1, 0, -1, 1, 0, 0, 0, 0, -1};
+  EXPECT_EQ(packTernaryBitplanes(trits.data(), 1, 9),
+            (std::vector<uint8_t>{0b00001001, 0x00,          // plus plane
+                                  0b00000100, 0b00000001})); // minus plane
+}
+
+TEST(TernaryBitplanesTest, HandWorkedRowsFollowEachOther) {
+  const std::vector<int8_t> trits = {
+      1, -1, 0, //
+      0, 1,  1,
+  };
+  EXPECT_EQ(packTernaryBitplanes(trits.data(), 2, 3),
+            (std::vector<uint8_t>{0b001, 0b010,    // row 0: plus, minus
+                                  0b110, 0b000})); // row 1: plus, minus
+}
+
+TEST(TernaryBitplanesTest, RoundTripsOddShapes) {
+  for (auto [rows, cols] : kOddShapes) {
+    SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols));
+    std::vector<int8_t> trits = randomTrits(rows * cols, uint32_t(rows * cols));
+    std::vector<uint8_t> packed =
+        packTernaryBitplanes(trits.data(), rows, cols);
+    EXPECT_EQ(packed.size(), size_t(rows * 2 * bitPlaneBytes(cols)));
+    std::string why;
+    EXPECT_TRUE(verifyTernaryBitplanes(packed.data(), rows, cols, &why)) << why;
+    EXPECT_EQ(unpackTernaryBitplanes(packed.data(), rows, cols), trits);
+  }
+}
+
+TEST(TernaryBitplanesTest, EmptyShapes) {
+  for (auto [rows, cols] :
+       {std::pair<int64_t, int64_t>{0, 0}, {0, 5}, {3, 0}}) {
+    std::vector<uint8_t> packed = packTernaryBitplanes(nullptr, rows, cols);
+    EXPECT_TRUE(packed.empty());
+    EXPECT_TRUE(unpackTernaryBitplanes(packed.data(), rows, cols).empty());
+    EXPECT_TRUE(verifyTernaryBitplanes(packed.data(), rows, cols));
+  }
+}
+
+TEST(TernaryBitplanesTest, VerifyNamesWeightWithBothBitsSet) {
+  const int64_t rows = 3;
+  const int64_t cols = 7;
+  std::vector<int8_t> trits = randomTrits(rows * cols, 1);
+  std::vector<uint8_t> packed = packTernaryBitplanes(trits.data(), rows, cols);
+  // Row 2, column 5: bit 5 of byte 0 in both planes (one byte per plane).
+  packed[2 * 2 + 0] |= 1u << 5;
+  packed[2 * 2 + 1] |= 1u << 5;
+  std::string why;
+  EXPECT_FALSE(verifyTernaryBitplanes(packed.data(), rows, cols, &why));
+  EXPECT_TRUE(contains(why, "row 2")) << why;
+  EXPECT_TRUE(contains(why, "column 5")) << why;
+  EXPECT_FALSE(verifyTernaryBitplanes(packed.data(), rows, cols));
+  // What a kernel would compute for such a weight: +x - x.
+  EXPECT_EQ(unpackTernaryBitplanes(packed.data(), rows, cols)[2 * cols + 5], 0);
+}
+
+TEST(TernaryBitplanesTest, VerifyNamesRowWithPaddingBitSet) {
+  const int64_t rows = 4;
+  const int64_t cols = 17; // 3 bytes a plane, the last holding 7 padding bits
+  for (int plane = 0; plane < 2; ++plane) {
+    std::vector<int8_t> trits = randomTrits(rows * cols, 2);
+    std::vector<uint8_t> packed =
+        packTernaryBitplanes(trits.data(), rows, cols);
+    // Bit 7 of the last byte of row 3's plane stands for column 23.
+    packed[(3 * 2 + plane) * 3 + 2] |= 1u << 7;
+    std::string why;
+    EXPECT_FALSE(verifyTernaryBitplanes(packed.data(), rows, cols, &why));
+    EXPECT_TRUE(contains(why, "row 3")) << why;
+    EXPECT_TRUE(contains(why, "column 23")) << why;
+    EXPECT_TRUE(contains(why, plane == 0 ? "plus" : "minus")) << why;
+    // Padding never leaks into the unpacked weights.
+    EXPECT_EQ(unpackTernaryBitplanes(packed.data(), rows, cols), trits);
+  }
+}
+
+TEST(TernaryBitplanesTest, FullBytesHaveNoPadding) {
+  // cols = 8: every bit is a weight, so only the both-set rule can fail.
+  const std::vector<uint8_t> plusOnly = {0xFF, 0x00, 0xFF, 0x00};
+  EXPECT_TRUE(verifyTernaryBitplanes(plusOnly.data(), 2, 8));
+  const std::vector<uint8_t> overlap = {0x00, 0x00, 0x80, 0x80};
+  std::string why;
+  EXPECT_FALSE(verifyTernaryBitplanes(overlap.data(), 2, 8, &why));
+  EXPECT_TRUE(contains(why, "row 1")) << why;
+  EXPECT_TRUE(contains(why, "column 7")) << why;
+}
+
+TEST(SignBitsTest, HandWorked) {
+  const std::vector<uint8_t> positive = {
+      1, 0, 0, 1, 1, 1, 1, 1, 0, 1, //
+      0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+  };
+  EXPECT_EQ(packSignBits(positive.data(), 2, 10),
+            (std::vector<uint8_t>{0b11111001, 0b10, // row 0
+                                  0x00, 0b01}));    // row 1
+}
+
+TEST(SignBitsTest, AnyNonZeroMeansPositive) {
+  const std::vector<uint8_t> positive = {0, 7, 255};
+  EXPECT_EQ(packSignBits(positive.data(), 1, 3), std::vector<uint8_t>{0b110});
+}
+
+TEST(SignBitsTest, RoundTripsOddShapes) {
+  for (auto [rows, cols] : kOddShapes) {
+    SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols));
+    std::vector<uint8_t> positive =
+        randomSigns(rows * cols, uint32_t(rows + cols));
+    std::vector<uint8_t> packed = packSignBits(positive.data(), rows, cols);
+    EXPECT_EQ(packed.size(), size_t(rows * bitPlaneBytes(cols)));
+    std::string why;
+    EXPECT_TRUE(verifySignBits(packed.data(), rows, cols, &why)) << why;
+    EXPECT_EQ(unpackSignBits(packed.data(), rows, cols), positive);
+  }
+}
+
+TEST(SignBitsTest, EmptyShapes) {
+  for (auto [rows, cols] :
+       {std::pair<int64_t, int64_t>{0, 0}, {0, 5}, {3, 0}}) {
+    std::vector<uint8_t> packed = packSignBits(nullptr, rows, cols);
+    EXPECT_TRUE(packed.empty());
+    EXPECT_TRUE(unpackSignBits(packed.data(), rows, cols).empty());
+    EXPECT_TRUE(verifySignBits(packed.data(), rows, cols));
+  }
+}
+
+TEST(SignBitsTest, VerifyNamesRowWithPaddingBitSet) {
+  const int64_t rows = 5;
+  const int64_t cols = 9; // 2 bytes a row, bits 1..7 of the second are padding
+  std::vector<uint8_t> positive = randomSigns(rows * cols, 3);
+  std::vector<uint8_t> packed = packSignBits(positive.data(), rows, cols);
+  packed[4 * 2 + 1] |= 1u << 1;
+  std::string why;
+  EXPECT_FALSE(verifySignBits(packed.data(), rows, cols, &why));
+  EXPECT_TRUE(contains(why, "row 4")) << why;
+  EXPECT_FALSE(verifySignBits(packed.data(), rows, cols));
+  EXPECT_EQ(unpackSignBits(packed.data(), rows, cols), positive);
+}
+
+TEST(SignBitsTest, FullBytesHaveNoPadding) {
+  const std::vector<uint8_t> packed = {0xFF, 0xFF};
+  EXPECT_TRUE(verifySignBits(packed.data(), 2, 8));
+  EXPECT_FALSE(verifySignBits(packed.data(), 1, 7));
+}
+
+} // namespace
