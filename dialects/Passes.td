@@ -29,8 +29,11 @@ def Ternarize : Pass<"ternarize"> {
 
     Layers whose `layer_name` matches `skip` (a full match of an extended
     regular expression), or whose weight has fewer than `min-elements`
-    elements, are left as they are. Statistics (`-mlir-pass-statistics`)
-    report the layers rewritten and the weight bytes before and after.
+    elements, are left as they are, as are weights that are not f32
+    constants. With `summary`, a table on stderr gives for each layer its
+    form, bits per weight (packed weights, scales and value vectors together)
+    and the relative Frobenius error ||W - W_q|| / ||W|| of the quantized
+    weight, and the total compression of the weights rewritten.
   }];
   let options = [
     Option<"method", "method", "::onebit::QuantMethod",
@@ -65,16 +68,9 @@ def Ternarize : Pass<"ternarize"> {
            "Only pack weights that are already exactly ternary or binary">,
     Option<"int8Activations", "int8-activations", "bool", /*default=*/"false",
            "Quantize activations to int8 per token in ternary layers (W1.58A8)">,
-  ];
-  let statistics = [
-    Statistic<"numTernary", "ternary-layers", "Layers rewritten to ternary_linear">,
-    Statistic<"numSign", "sign-layers", "Layers rewritten to sign_linear">,
-    Statistic<"numLossless", "lossless-layers", "Layers packed without loss">,
-    Statistic<"numSkipped", "skipped-layers", "Layers left in float">,
-    Statistic<"floatBytes", "float-weight-bytes",
-              "Bytes of the float weights that were rewritten">,
-    Statistic<"packedBytes", "packed-weight-bytes",
-              "Bytes of the packed weights, scales and value vectors">,
+    Option<"printSummary", "summary", "bool", /*default=*/"false",
+           "Print a table of each layer's form, bits per weight and weight "
+           "error, and the total compression, to stderr">,
   ];
   let dependentDialects = ["::onebit::OnebitDialect"];
 }

@@ -10,6 +10,7 @@
 #include "onebit/Dialect/OnebitOps.h"
 #include "onebit/Dialect/PackedWeights.h"
 #include "onebit/Quant/Absmean.h"
+#include "onebit/Quant/Error.h"
 #include "onebit/Quant/ExactDetection.h"
 #include "onebit/Quant/Packing.h"
 #include "onebit/Quant/Svid.h"
@@ -18,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Regex.h"
 
 #include <memory>
@@ -89,8 +91,11 @@ struct TernarizePass : onebit::impl::TernarizeBase<TernarizePass> {
   void runOnOperation() override {
     SmallVector<LinearOp> layers;
     getOperation()->walk([&](LinearOp layer) { layers.push_back(layer); });
+    reports.clear();
     for (LinearOp layer : layers)
       rewriteLayer(layer);
+    if (printSummary)
+      printSummaryTable(llvm::errs());
   }
 
 private:
@@ -104,37 +109,32 @@ private:
     RankedTensorType weightType = layer.getWeight().getType();
     if (isSkipped(layer) || weightType.getNumElements() < minElements ||
         !layer.getInput().getType().getElementType().isF32() ||
-        ShapedType::isDynamic(layer.getInput().getType().getShape().back())) {
-      ++numSkipped;
+        ShapedType::isDynamic(layer.getInput().getType().getShape().back()))
       return;
-    }
     std::optional<std::vector<float>> weights =
         readConstantWeights(layer.getWeight());
-    if (!weights) {
-      ++numSkipped;
+    if (!weights)
       return;
-    }
     quant::MatrixView view{weights->data(), weightType.getDimSize(0),
                            weightType.getDimSize(1)};
 
     OpBuilder builder(layer);
     Value replacement = quantizeLossless(builder, layer, view);
-    if (replacement) {
-      ++numLossless;
-    } else if (exactOnly) {
-      ++numSkipped;
+    if (!replacement && exactOnly)
       return;
+    if (replacement) {
+      if (printSummary)
+        reports.back().lossless = true;
     } else if (method == QuantMethod::Absmean) {
       replacement = createTernary(
-          builder, layer, quant::absmeanTernarize(view, granularity));
+          builder, layer, view, quant::absmeanTernarize(view, granularity));
     } else {
       quant::SvidOptions options;
       options.solver = svidSolver;
-      replacement =
-          createSign(builder, layer, quant::svidDecompose(view, options));
+      replacement = createSign(builder, layer, view,
+                               quant::svidDecompose(view, options));
     }
 
-    floatBytes += weightType.getNumElements() * sizeof(float);
     Value oldWeight = layer.getWeight();
     layer.getResult().replaceAllUsesWith(replacement);
     layer.erase();
@@ -151,16 +151,17 @@ private:
                          quant::MatrixView view) {
     if (std::optional<quant::SignWeights> binary =
             quant::detectExactBinary(view))
-      return createSign(builder, layer, *binary);
+      return createSign(builder, layer, view, *binary);
     for (quant::Granularity g :
          {quant::Granularity::PerTensor, quant::Granularity::PerChannel})
       if (std::optional<quant::TernaryWeights> ternary =
               quant::detectExactTernary(view, g))
-        return createTernary(builder, layer, *ternary);
+        return createTernary(builder, layer, view, *ternary);
     return nullptr;
   }
 
   Value createTernary(OpBuilder &builder, LinearOp layer,
+                      quant::MatrixView original,
                       const quant::TernaryWeights &ternary) {
     MLIRContext *context = builder.getContext();
     std::vector<uint8_t> packed = quant::packTernaryBitplanes(
@@ -168,8 +169,9 @@ private:
     ElementsAttr packedAttr = createPackedAttr(
         context, {ternary.rows, 2, quant::bitPlaneBytes(ternary.cols)},
         packed, blobNameFor(layer));
-    ++numTernary;
-    packedBytes += packed.size() + ternary.scales.size() * sizeof(float);
+    if (printSummary)
+      record(layer, original, "ternary", quant::dequantize(ternary),
+             packed.size() + ternary.scales.size() * sizeof(float));
     return TernaryLinearOp::create(
         builder, layer.getLoc(), layer.getResult().getType(),
         layer.getInput(), layer.getBias(), packedAttr,
@@ -179,7 +181,7 @@ private:
   }
 
   Value createSign(OpBuilder &builder, LinearOp layer,
-                   const quant::SignWeights &sign) {
+                   quant::MatrixView original, const quant::SignWeights &sign) {
     MLIRContext *context = builder.getContext();
     std::vector<uint8_t> packed =
         quant::packSignBits(sign.positive.data(), sign.rows, sign.cols);
@@ -189,15 +191,66 @@ private:
     // An all-ones value vector is the same as none, and costs nothing.
     DenseElementsAttr g = allOnes(sign.g) ? nullptr : f32Vector(context, sign.g);
     DenseElementsAttr h = allOnes(sign.h) ? nullptr : f32Vector(context, sign.h);
-    ++numSign;
-    packedBytes += packed.size() +
-                   ((g ? sign.g.size() : 0) + (h ? sign.h.size() : 0)) *
-                       sizeof(float);
+    if (printSummary)
+      record(layer, original, "sign", quant::dequantize(sign),
+             packed.size() + ((g ? sign.g.size() : 0) +
+                              (h ? sign.h.size() : 0)) *
+                                 sizeof(float));
     return SignLinearOp::create(builder, layer.getLoc(),
                                 layer.getResult().getType(), layer.getInput(),
                                 layer.getBias(), packedAttr, g, h,
                                 layer.getLayerNameAttr());
   }
+
+  /// What --ternarize=summary prints about one rewritten layer.
+  struct LayerReport {
+    std::string name;
+    std::string form;
+    int64_t rows = 0, cols = 0;
+    uint64_t packedBytes = 0;
+    double relativeError = 0;
+    bool lossless = false;
+  };
+
+  void record(LinearOp layer, quant::MatrixView original, StringRef form,
+              const std::vector<float> &dequantized, uint64_t packedBytes) {
+    LayerReport report;
+    report.name = layer.getLayerName() ? layer.getLayerName()->str() : "?";
+    report.form = form.str();
+    report.rows = original.rows;
+    report.cols = original.cols;
+    report.packedBytes = packedBytes;
+    report.relativeError = quant::relativeFrobeniusError(
+        original.data, dequantized.data(), dequantized.size());
+    reports.push_back(report);
+  }
+
+  void printSummaryTable(llvm::raw_ostream &os) {
+    uint64_t floatBytes = 0, packedBytes = 0;
+    os << llvm::formatv("{0,-32} {1,-8} {2,12} {3,12} {4,10}\n", "layer",
+                        "form", "shape", "bits/weight", "rel. error");
+    for (const LayerReport &r : reports) {
+      uint64_t weights = r.rows * r.cols;
+      floatBytes += weights * sizeof(float);
+      packedBytes += r.packedBytes;
+      std::string shape = llvm::formatv("{0}x{1}", r.rows, r.cols).str();
+      std::string error =
+          r.lossless ? "lossless"
+                     : llvm::formatv("{0:f4}", r.relativeError).str();
+      os << llvm::formatv("{0,-32} {1,-8} {2,12} {3,12:f3} {4,10}\n", r.name,
+                          r.form, shape, 8.0 * r.packedBytes / weights, error);
+    }
+    if (packedBytes == 0) {
+      os << "no layer quantized\n";
+      return;
+    }
+    os << llvm::formatv("{0} layers: {1} bytes of f32 weights -> {2} bytes "
+                        "packed ({3:f2}x smaller)\n",
+                        reports.size(), floatBytes, packedBytes,
+                        double(floatBytes) / packedBytes);
+  }
+
+  std::vector<LayerReport> reports;
 
   /// Shared, not copied, by the clones the pass manager makes per thread.
   std::shared_ptr<llvm::Regex> skipRegex;

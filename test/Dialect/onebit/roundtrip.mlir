@@ -1,0 +1,50 @@
+// RUN: onebit-opt %s | onebit-opt | FileCheck %s
+// RUN: onebit-opt %s -mlir-print-op-generic | onebit-opt | FileCheck %s
+
+// CHECK-LABEL: func @linear
+// CHECK: onebit.linear %{{.*}}, %{{.*}} bias %{{.*}} {layer_name = "fc1"} : tensor<?x4x8xf32>, tensor<16x8xf32>, tensor<16xf32> -> tensor<?x4x16xf32>
+// CHECK: onebit.linear %{{.*}}, %{{.*}} : tensor<8xf16>, tensor<3x8xf16> -> tensor<3xf16>
+func.func @linear(%x: tensor<?x4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>,
+                  %v: tensor<8xf16>, %w16: tensor<3x8xf16>) -> (tensor<?x4x16xf32>, tensor<3xf16>) {
+  %0 = onebit.linear %x, %w bias %b {layer_name = "fc1"} : tensor<?x4x8xf32>, tensor<16x8xf32>, tensor<16xf32> -> tensor<?x4x16xf32>
+  %1 = onebit.linear %v, %w16 : tensor<8xf16>, tensor<3x8xf16> -> tensor<3xf16>
+  return %0, %1 : tensor<?x4x16xf32>, tensor<3xf16>
+}
+
+// CHECK-LABEL: func @ternary
+// CHECK: onebit.ternary_linear %{{.*}} bias %{{.*}} {layer_name = "attn.q", packed_weights = dense_resource<q_weights> : tensor<2x2x2xi8>, scale = dense<[2.500000e-01, 5.000000e-01]> : tensor<2xf32>} : tensor<?x10xf32>, tensor<2xf32> -> tensor<?x2xf32>
+// CHECK: onebit.ternary_linear %{{.*}} {int8_activations, packed_weights = dense<{{.*}}> : tensor<2x2x2xi8>, scale = dense<1.000000e+00> : tensor<1xf32>} : tensor<10xf32> -> tensor<2xf32>
+func.func @ternary(%x: tensor<?x10xf32>, %b: tensor<2xf32>, %v: tensor<10xf32>) -> (tensor<?x2xf32>, tensor<2xf32>) {
+  %0 = onebit.ternary_linear %x bias %b {layer_name = "attn.q",
+         packed_weights = dense_resource<q_weights> : tensor<2x2x2xi8>,
+         scale = dense<[0.25, 0.5]> : tensor<2xf32>} : tensor<?x10xf32>, tensor<2xf32> -> tensor<?x2xf32>
+  %1 = onebit.ternary_linear %v {int8_activations,
+         packed_weights = dense<[[[9, 2], [4, 1]], [[0, 0], [-1, 3]]]> : tensor<2x2x2xi8>,
+         scale = dense<1.0> : tensor<1xf32>} : tensor<10xf32> -> tensor<2xf32>
+  return %0, %1 : tensor<?x2xf32>, tensor<2xf32>
+}
+
+// CHECK-LABEL: func @sign
+// CHECK: onebit.sign_linear %{{.*}} {g = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>, h = dense<[5.000000e-01, 2.500000e-01]> : tensor<2xf32>, layer_name = "mlp.up", packed_signs = dense_resource<up_signs> : tensor<2x1xi8>} : tensor<1x2x3xf32> -> tensor<1x2x2xf32>
+// CHECK: onebit.sign_linear %{{.*}} bias %{{.*}} {packed_signs = dense<5> : tensor<2x1xi8>} : tensor<3xf32>, tensor<2xf32> -> tensor<2xf32>
+func.func @sign(%x: tensor<1x2x3xf32>, %v: tensor<3xf32>, %b: tensor<2xf32>) -> (tensor<1x2x2xf32>, tensor<2xf32>) {
+  %0 = onebit.sign_linear %x {layer_name = "mlp.up",
+         packed_signs = dense_resource<up_signs> : tensor<2x1xi8>,
+         g = dense<[1.0, 2.0, 3.0]> : tensor<3xf32>,
+         h = dense<[0.5, 0.25]> : tensor<2xf32>} : tensor<1x2x3xf32> -> tensor<1x2x2xf32>
+  %1 = onebit.sign_linear %v bias %b {packed_signs = dense<5> : tensor<2x1xi8>} : tensor<3xf32>, tensor<2xf32> -> tensor<2xf32>
+  return %0, %1 : tensor<1x2x2xf32>, tensor<2xf32>
+}
+
+// The blobs print back byte for byte (alignment header 0x01000000, then data).
+// CHECK: dialect_resources
+// CHECK-DAG: q_weights: "0x0100000009020401FF030000"
+// CHECK-DAG: up_signs: "0x010000000506"
+{-#
+  dialect_resources: {
+    builtin: {
+      q_weights: "0x0100000009020401FF030000",
+      up_signs: "0x010000000506"
+    }
+  }
+#-}
