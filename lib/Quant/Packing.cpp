@@ -19,6 +19,9 @@ bool bitAt(const uint8_t *plane, int64_t k) {
 /// The first set padding bit of a plane, as the column it would stand for, or
 /// -1. Only the last byte of a plane can hold padding.
 int64_t firstPaddingColumn(const uint8_t *plane, int64_t cols) {
+  int64_t usedBits = cols % 8;
+  if (usedBits == 0 || !(plane[cols / 8] >> usedBits))
+    return -1;
   for (int64_t k = cols; k < bitPlaneBytes(cols) * 8; ++k)
     if (bitAt(plane, k))
       return k;
@@ -68,17 +71,23 @@ std::vector<int8_t> unpackTernaryBitplanes(const uint8_t *packed, int64_t rows,
 
 bool verifyTernaryBitplanes(const uint8_t *packed, int64_t rows, int64_t cols,
                             std::string *why) {
+  // The verifier runs this over every weight after every pass, so it works a
+  // byte at a time and only looks at single bits to explain a failure.
   int64_t planeBytes = bitPlaneBytes(cols);
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t *plus = packed + r * 2 * planeBytes;
     const uint8_t *minus = plus + planeBytes;
-    for (int64_t k = 0; k < cols; ++k)
-      if (bitAt(plus, k) && bitAt(minus, k)) {
-        explain(why, "row " + std::to_string(r) + ", column " +
-                         std::to_string(k) +
-                         ": both the plus and the minus bit are set");
-        return false;
-      }
+    for (int64_t byte = 0; byte < planeBytes; ++byte) {
+      if (!(plus[byte] & minus[byte]))
+        continue;
+      for (int64_t k = byte * 8; k < byte * 8 + 8 && k < cols; ++k)
+        if (bitAt(plus, k) && bitAt(minus, k)) {
+          explain(why, "row " + std::to_string(r) + ", column " +
+                           std::to_string(k) +
+                           ": both the plus and the minus bit are set");
+          return false;
+        }
+    }
     for (const uint8_t *plane : {plus, minus}) {
       int64_t column = firstPaddingColumn(plane, cols);
       if (column >= 0) {
