@@ -147,6 +147,21 @@ std::optional<std::vector<float>> constantBiasOf(Value bias) {
 // Patterns on the layer's output side
 //===----------------------------------------------------------------------===//
 
+/// The per-channel multiply (or add) of N values that is the only user of
+/// the layer's result.
+std::optional<PerChannelOp> matchFollowingPerChannel(Operation *layer,
+                                                     bool multiply) {
+  if (!layer->hasOneUse())
+    return std::nullopt;
+  std::optional<PerChannelOp> next = matchPerChannel(*layer->user_begin());
+  auto resultType = cast<RankedTensorType>(layer->getResult(0).getType());
+  if (!next || next->isMultiply != multiply ||
+      next->activation() != layer->getResult(0) ||
+      next->vector.getNumElements() != resultType.getShape().back())
+    return std::nullopt;
+  return next;
+}
+
 /// layer(x) * d  ->  layer'(x) with h' = h * d (or scale' = scale * d) and
 /// bias' = bias * d.
 template <typename LayerOp>
@@ -155,15 +170,11 @@ struct FoldFollowingMultiply : OpRewritePattern<LayerOp> {
 
   LogicalResult matchAndRewrite(LayerOp layer,
                                 PatternRewriter &rewriter) const override {
-    if (!layer->hasOneUse())
-      return failure();
-    std::optional<PerChannelOp> next = matchPerChannel(*layer->user_begin());
     int64_t n = layer.getOutFeatures();
-    if (!next || !next->isMultiply || next->activation() != layer.getResult() ||
-        next->vector.getNumElements() != n)
-      return failure();
+    std::optional<PerChannelOp> next =
+        matchFollowingPerChannel(layer, /*multiply=*/true);
     std::optional<std::vector<float>> bias = constantBiasOf(layer.getBias());
-    if (!bias)
+    if (!next || !bias)
       return failure();
 
     std::vector<float> factor = next->values();
@@ -198,15 +209,11 @@ struct FoldFollowingAdd : OpRewritePattern<LayerOp> {
 
   LogicalResult matchAndRewrite(LayerOp layer,
                                 PatternRewriter &rewriter) const override {
-    if (!layer->hasOneUse())
-      return failure();
-    std::optional<PerChannelOp> next = matchPerChannel(*layer->user_begin());
     int64_t n = layer.getOutFeatures();
-    if (!next || next->isMultiply || next->activation() != layer.getResult() ||
-        next->vector.getNumElements() != n)
-      return failure();
+    std::optional<PerChannelOp> next =
+        matchFollowingPerChannel(layer, /*multiply=*/false);
     std::optional<std::vector<float>> bias = constantBiasOf(layer.getBias());
-    if (!bias)
+    if (!next || !bias)
       return failure();
 
     std::vector<float> addend = next->values();

@@ -318,6 +318,16 @@ Value applyEpilogue(OpBuilder &b, Location loc, Value acc,
       .getResult(0);
 }
 
+/// What every layer shares once its input is an M x K matrix `x`: the product
+/// with the N x K `weights`, the epilogue, and the batch dims put back.
+Value finishLinear(OpBuilder &b, Location loc, Value x, Value weights,
+                   const Epilogue &epilogue, Value input,
+                   RankedTensorType resultType) {
+  Value acc = matmulTransposeB(b, loc, x, weights);
+  acc = applyEpilogue(b, loc, acc, epilogue);
+  return restoreBatchDims(b, loc, acc, input, resultType);
+}
+
 //===----------------------------------------------------------------------===//
 // Conversion patterns
 //===----------------------------------------------------------------------===//
@@ -330,10 +340,11 @@ struct LinearOpLowering : OpConversionPattern<LinearOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
-    Value acc = matmulTransposeB(rewriter, loc, x, adaptor.getWeight());
-    acc = applyEpilogue(rewriter, loc, acc, {nullptr, nullptr, adaptor.getBias()});
-    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, acc,
-                                            adaptor.getInput(), op.getType()));
+    Epilogue epilogue;
+    epilogue.bias = adaptor.getBias();
+    rewriter.replaceOp(op, finishLinear(rewriter, loc, x, adaptor.getWeight(),
+                                        epilogue, adaptor.getInput(),
+                                        op.getType()));
     return success();
   }
 };
@@ -349,12 +360,12 @@ struct TernaryLinearOpLowering : OpConversionPattern<TernaryLinearOp> {
     Epilogue epilogue;
     if (op.getInt8Activations())
       std::tie(x, epilogue.rowDivisor) = quantizeRowsToInt8(rewriter, loc, x);
-    Value acc = matmulTransposeB(rewriter, loc, x, unpackTernary(rewriter, loc, op));
-    epilogue.channelScale = arith::ConstantOp::create(rewriter, loc, op.getScale());
+    Value weights = unpackTernary(rewriter, loc, op);
+    epilogue.channelScale =
+        arith::ConstantOp::create(rewriter, loc, op.getScale());
     epilogue.bias = adaptor.getBias();
-    acc = applyEpilogue(rewriter, loc, acc, epilogue);
-    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, acc,
-                                            adaptor.getInput(), op.getType()));
+    rewriter.replaceOp(op, finishLinear(rewriter, loc, x, weights, epilogue,
+                                        adaptor.getInput(), op.getType()));
     return success();
   }
 };
@@ -369,14 +380,13 @@ struct SignLinearOpLowering : OpConversionPattern<SignLinearOp> {
     Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
     if (DenseElementsAttr g = op.getGAttr())
       x = scaleColumns(rewriter, loc, x, g);
-    Value acc = matmulTransposeB(rewriter, loc, x, unpackSigns(rewriter, loc, op));
+    Value weights = unpackSigns(rewriter, loc, op);
     Epilogue epilogue;
     if (DenseElementsAttr h = op.getHAttr())
       epilogue.channelScale = arith::ConstantOp::create(rewriter, loc, h);
     epilogue.bias = adaptor.getBias();
-    acc = applyEpilogue(rewriter, loc, acc, epilogue);
-    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, acc,
-                                            adaptor.getInput(), op.getType()));
+    rewriter.replaceOp(op, finishLinear(rewriter, loc, x, weights, epilogue,
+                                        adaptor.getInput(), op.getType()));
     return success();
   }
 };
