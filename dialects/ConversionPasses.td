@@ -21,4 +21,49 @@ def LowerToLinalg : Pass<"onebit-lower-to-linalg"> {
                            "::mlir::math::MathDialect"];
 }
 
+def LowerToVectorKernels : Pass<"onebit-lower-to-vector"> {
+  let summary = "Add-only vectorized CPU kernels for the low-bit layers";
+  let description = [{
+    Lowers `onebit.ternary_linear` and `onebit.sign_linear` to loops over the
+    packed weights that never multiply by a weight:
+
+    ```
+    scf.parallel over output channels n {
+      for each activation row m {
+        acc = 0 (a vector of `vector-width` lanes)
+        for each group of `vector-width` inputs k {
+          x     = the activations x[m, k .. k+w)
+          plus  = the packed plus bits of row n, as a vector<w x i1>
+          minus = the packed minus bits                    (ternary)
+          acc   = select(plus, acc + x, acc)               masked add
+          acc   = select(minus, acc - x, acc)              masked subtract
+          (sign: acc = select(bits, acc + x, acc - x))
+        }
+        y[m, n] = reduce_add(acc) * scale[n] + bias[n]     once per output
+      }
+    }
+    ```
+
+    The bit planes are read in place (16 lanes read two bytes of a plane),
+    the tail of K is read with zero padding, and scales, h, bias and the int8
+    row factor are applied once per output. OneBit's g and BitNet's int8
+    activation quantization run once per activation row before the loops.
+    The kernel works on buffers (`bufferization.to_buffer` of its operands,
+    a `memref.alloc` for the result), so it composes with one-shot
+    bufferization. `onebit.linear` is left for the linalg path.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "Lanes per vector: 16 for AVX-512, 8 for AVX2 (a multiple of 8)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // ONEBIT_CONVERSION_PASSES_TD

@@ -4,10 +4,12 @@
 // tensors: the input viewed as an M x K matrix, packed weights unpacked by bit
 // tests into an N x K float matrix, one linalg.matmul (transposed B), and
 // elementwise prologue and epilogue. Simple on purpose: this is the oracle for
-// the fast lowerings, so it shares no code with them.
+// the fast lowerings, so it shares no matrix-product code with them (only the
+// shape plumbing and activation prologues of LinearLayerUtils).
 //
 //===----------------------------------------------------------------------===//
 
+#include "onebit/Conversion/LinearLayerUtils.h"
 #include "onebit/Conversion/Passes.h"
 #include "onebit/Dialect/OnebitDialect.h"
 #include "onebit/Dialect/OnebitOps.h"
@@ -27,78 +29,13 @@ using namespace onebit;
 namespace {
 
 //===----------------------------------------------------------------------===//
-// Shape plumbing: N-d input <-> M x K matrix
-//===----------------------------------------------------------------------===//
-
-/// Views [b..., K] as [M, K] with M the product of the batch dimensions
-/// (M = 1 for a 1-d input).
-Value collapseToMatrix(OpBuilder &b, Location loc, Value input) {
-  auto type = cast<RankedTensorType>(input.getType());
-  int64_t rank = type.getRank();
-  if (rank == 2)
-    return input;
-  if (rank == 1) {
-    auto matrixType =
-        RankedTensorType::get({1, type.getDimSize(0)}, type.getElementType());
-    SmallVector<OpFoldResult> shape = {b.getIndexAttr(1),
-                                       tensor::getMixedSize(b, loc, input, 0)};
-    return tensor::ExpandShapeOp::create(b, loc, matrixType, input,
-                                         {ReassociationIndices{0, 1}}, shape);
-  }
-  ReassociationIndices batch = llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
-  return tensor::CollapseShapeOp::create(
-      b, loc, input,
-      SmallVector<ReassociationIndices>{batch, ReassociationIndices{rank - 1}});
-}
-
-/// The inverse of collapseToMatrix for the [M, N] product, giving the op's
-/// result type [b..., N].
-Value restoreBatchDims(OpBuilder &b, Location loc, Value matrix, Value input,
-                       RankedTensorType resultType) {
-  int64_t rank = resultType.getRank();
-  Value result = matrix;
-  if (rank == 1) {
-    result = tensor::CollapseShapeOp::create(
-        b, loc, matrix, SmallVector<ReassociationIndices>{{0, 1}});
-  } else if (rank > 2) {
-    SmallVector<OpFoldResult> shape = tensor::getMixedSizes(b, loc, input);
-    shape.back() = tensor::getMixedSize(b, loc, matrix, 1);
-    SmallVector<int64_t> staticShape;
-    for (OpFoldResult size : shape) {
-      std::optional<int64_t> constant = getConstantIntValue(size);
-      staticShape.push_back(constant ? *constant : ShapedType::kDynamic);
-    }
-    auto expandedType = RankedTensorType::get(
-        staticShape, resultType.getElementType());
-    ReassociationIndices batch =
-        llvm::to_vector(llvm::seq<int64_t>(0, rank - 1));
-    result = tensor::ExpandShapeOp::create(
-        b, loc, expandedType, matrix,
-        SmallVector<ReassociationIndices>{batch, ReassociationIndices{rank - 1}},
-        shape);
-  }
-  if (result.getType() != resultType)
-    result = tensor::CastOp::create(b, loc, resultType, result);
-  return result;
-}
-
-Value emptyLike(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
-                Type elementType) {
-  return tensor::EmptyOp::create(b, loc, sizes, elementType);
-}
-
-SmallVector<utils::IteratorType> parallelLoops(unsigned count) {
-  return SmallVector<utils::IteratorType>(count, utils::IteratorType::parallel);
-}
-
-//===----------------------------------------------------------------------===//
 // Arithmetic pieces
 //===----------------------------------------------------------------------===//
 
 /// acc[m, n] = sum_k x[m, k] * w[n, k].
 Value matmulTransposeB(OpBuilder &b, Location loc, Value x, Value w) {
   Type elementType = cast<RankedTensorType>(x.getType()).getElementType();
-  Value empty = emptyLike(b, loc,
+  Value empty = emptyTensor(b, loc,
                           {tensor::getMixedSize(b, loc, x, 0),
                            tensor::getMixedSize(b, loc, w, 0)},
                           elementType);
@@ -173,94 +110,6 @@ Value unpackSigns(OpBuilder &b, Location loc, SignLinearOp op) {
       });
 }
 
-/// x[m, k] * g[k].
-Value scaleColumns(OpBuilder &b, Location loc, Value x, DenseElementsAttr g) {
-  Value gValue = arith::ConstantOp::create(b, loc, g);
-  MLIRContext *ctx = b.getContext();
-  AffineMap identity = b.getMultiDimIdentityMap(2);
-  AffineMap column = AffineMap::get(2, 0, getAffineDimExpr(1, ctx));
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{x.getType()}, ValueRange{x, gValue},
-             ValueRange{emptyLike(b, loc, tensor::getMixedSizes(b, loc, x),
-                                  b.getF32Type())},
-             SmallVector<AffineMap>{identity, column, identity},
-             parallelLoops(2),
-             [](OpBuilder &nb, Location nloc, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nloc, arith::MulFOp::create(nb, nloc, args[0], args[1])
-                                 .getResult());
-             })
-      .getResult(0);
-}
-
-/// BitNet's per-token activation quantization of x[m, k]: returns q (float
-/// values of int8 range) and r[m] = 127 / max(max_k |x[m, k]|, 1e-5).
-std::pair<Value, Value> quantizeRowsToInt8(OpBuilder &b, Location loc,
-                                           Value x) {
-  MLIRContext *ctx = b.getContext();
-  Type f32 = b.getF32Type();
-  OpFoldResult rows = tensor::getMixedSize(b, loc, x, 0);
-  AffineMap identity = b.getMultiDimIdentityMap(2);
-  AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, ctx));
-
-  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-  Value maxInit =
-      linalg::FillOp::create(b, loc, zero, emptyLike(b, loc, {rows}, f32))
-          .getResult(0);
-  Value absMax =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{maxInit.getType()}, ValueRange{x},
-          ValueRange{maxInit}, SmallVector<AffineMap>{identity, row},
-          {utils::IteratorType::parallel, utils::IteratorType::reduction},
-          [](OpBuilder &nb, Location nloc, ValueRange args) {
-            Value magnitude = math::AbsFOp::create(nb, nloc, args[0]);
-            linalg::YieldOp::create(
-                nb, nloc,
-                arith::MaximumFOp::create(nb, nloc, args[1], magnitude)
-                    .getResult());
-          })
-          .getResult(0);
-
-  Value reciprocal =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{absMax.getType()}, ValueRange{absMax},
-          ValueRange{emptyLike(b, loc, {rows}, f32)},
-          SmallVector<AffineMap>{b.getMultiDimIdentityMap(1),
-                                 b.getMultiDimIdentityMap(1)},
-          parallelLoops(1),
-          [](OpBuilder &nb, Location nloc, ValueRange args) {
-            Value floor =
-                arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(1e-5f));
-            Value limit =
-                arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(127));
-            Value clamped = arith::MaximumFOp::create(nb, nloc, args[0], floor);
-            linalg::YieldOp::create(
-                nb, nloc,
-                arith::DivFOp::create(nb, nloc, limit, clamped).getResult());
-          })
-          .getResult(0);
-
-  Value quantized =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{x.getType()}, ValueRange{x, reciprocal},
-          ValueRange{emptyLike(b, loc, tensor::getMixedSizes(b, loc, x), f32)},
-          SmallVector<AffineMap>{identity, row, identity}, parallelLoops(2),
-          [](OpBuilder &nb, Location nloc, ValueRange args) {
-            Value scaled = arith::MulFOp::create(nb, nloc, args[0], args[1]);
-            Value rounded = math::RoundEvenOp::create(nb, nloc, scaled);
-            Value low =
-                arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(-128));
-            Value high =
-                arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(127));
-            Value clamped = arith::MinimumFOp::create(
-                nb, nloc, arith::MaximumFOp::create(nb, nloc, rounded, low),
-                high);
-            linalg::YieldOp::create(nb, nloc, clamped);
-          })
-          .getResult(0);
-  return {quantized, reciprocal};
-}
-
 /// What the epilogue applies to acc[m, n], in this order:
 /// acc / rowDivisor[m] * channelScale[n or 0] + bias[n].
 struct Epilogue {
@@ -300,7 +149,7 @@ Value applyEpilogue(OpBuilder &b, Location loc, Value acc,
   maps.push_back(identity);
   Type elementType = cast<RankedTensorType>(acc.getType()).getElementType();
   Value init =
-      emptyLike(b, loc, tensor::getMixedSizes(b, loc, acc), elementType);
+      emptyTensor(b, loc, tensor::getMixedSizes(b, loc, acc), elementType);
   return linalg::GenericOp::create(
              b, loc, TypeRange{acc.getType()}, inputs, ValueRange{init}, maps,
              parallelLoops(2),

@@ -1,0 +1,106 @@
+// RUN: onebit-opt %s --onebit-lower-to-vector --split-input-file | FileCheck %s
+// RUN: onebit-opt %s --onebit-lower-to-vector="vector-width=8" --split-input-file | FileCheck %s --check-prefix=W8
+// RUN: not onebit-opt %s --onebit-lower-to-vector="vector-width=12" --split-input-file 2>&1 | FileCheck %s --check-prefix=BADWIDTH
+
+// BADWIDTH: error: onebit-lower-to-vector: vector-width must be a positive multiple of 8, got 12
+
+// The inner loop over K reads two bytes of each bit plane as a 16-lane mask
+// and only adds or subtracts activations under it: no multiplication. The
+// scale and bias are applied once per output after the reduction. K = 40 is
+// two full groups of 16 and a tail of 8 read with zero padding.
+// CHECK-LABEL: func @ternary
+// CHECK-DAG: %[[W:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<3x2x5xi8> to memref<3x2x5xi8>
+// CHECK-DAG: %[[S:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<3xf32> to memref<3xf32>
+// CHECK-DAG: %[[X:.*]] = bufferization.to_buffer %arg0 read_only : tensor<4x40xf32> to memref<4x40xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x3xf32>
+// CHECK: scf.parallel (%[[N:.*]]) =
+// CHECK:   %[[SCALE:.*]] = memref.load %[[S]][%[[N]]]
+// CHECK:   scf.for %[[M:.*]] =
+// CHECK:     %[[ACC:.*]] = scf.for %[[K:.*]] = %{{.*}} to %c32{{.*}} step %c16{{.*}} iter_args(%[[A:.*]] = %{{.*}}) -> (vector<16xf32>) {
+// CHECK-NOT:     arith.mulf
+// CHECK:       %[[XV:.*]] = vector.load %[[X]][%[[M]], %[[K]]] : memref<4x40xf32>, vector<16xf32>
+// CHECK:       %[[P:.*]] = vector.load %[[W]][%[[N]], %c0{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
+// CHECK:       %[[PM:.*]] = vector.bitcast %[[P]] : vector<2xi8> to vector<16xi1>
+// CHECK:       %[[Q:.*]] = vector.load %[[W]][%[[N]], %c1{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
+// CHECK:       %[[MM:.*]] = vector.bitcast %[[Q]] : vector<2xi8> to vector<16xi1>
+// CHECK-NOT:     arith.mulf
+// CHECK:       %[[ADD:.*]] = arith.addf %[[A]], %[[XV]] : vector<16xf32>
+// CHECK:       %[[A1:.*]] = arith.select %[[PM]], %[[ADD]], %[[A]]
+// CHECK:       %[[SUB:.*]] = arith.subf %[[A1]], %[[XV]] : vector<16xf32>
+// CHECK:       %[[A2:.*]] = arith.select %[[MM]], %[[SUB]], %[[A1]]
+// CHECK-NOT:     arith.mulf
+// CHECK:       scf.yield %[[A2]]
+// CHECK:     vector.transfer_read %[[X]][%[[M]], %c32{{.*}}], %{{.*}} : memref<4x40xf32>, vector<16xf32>
+// CHECK:     vector.transfer_read %[[W]][%[[N]], %c0{{.*}}, %{{.*}}], %{{.*}} : memref<3x2x5xi8>, vector<2xi8>
+// CHECK-NOT: arith.mulf
+// CHECK:     %[[SUM:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// CHECK:     %[[Y:.*]] = arith.mulf %[[SUM]], %[[SCALE]] : f32
+// CHECK:     %[[YB:.*]] = arith.addf %[[Y]], %{{.*}} : f32
+// CHECK:     memref.store %[[YB]], %[[OUT]][%[[M]], %[[N]]] : memref<4x3xf32>
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<4x3xf32> to tensor<4x3xf32>
+
+// At 8 lanes each plane gives one byte per group.
+// W8-LABEL: func @ternary
+// W8: scf.for {{.*}} step %c8{{.*}} iter_args
+// W8: vector.load {{.*}} : memref<3x2x5xi8>, vector<1xi8>
+// W8: vector.bitcast {{.*}} : vector<1xi8> to vector<8xi1>
+func.func @ternary(%x: tensor<4x40xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
+  %y = onebit.ternary_linear %x bias %b {packed_weights = dense<0> : tensor<3x2x5xi8>, scale = dense<[0.5, 1.0, 2.0]> : tensor<3xf32>} : tensor<4x40xf32>, tensor<3xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// Sign bits choose between acc + x and acc - x. g scales x once per row
+// before the kernel, h each output after the reduction. K = 32: no tail.
+// CHECK-LABEL: func @sign
+// CHECK: %[[XG:.*]] = linalg.generic
+// CHECK: %[[X:.*]] = bufferization.to_buffer %[[XG]] read_only : tensor<?x32xf32> to memref<?x32xf32>
+// CHECK: %[[ROWS:.*]] = memref.dim %[[X]], %c0
+// CHECK: memref.alloc(%[[ROWS]]) : memref<?x2xf32>
+// CHECK: scf.parallel
+// CHECK:   scf.for
+// CHECK:     scf.for {{.*}} -> (vector<16xf32>) {
+// CHECK-NOT:   arith.mulf
+// CHECK:       %[[BITS:.*]] = vector.bitcast %{{.*}} : vector<2xi8> to vector<16xi1>
+// CHECK:       %[[ADD:.*]] = arith.addf
+// CHECK:       %[[SUB:.*]] = arith.subf
+// CHECK:       arith.select %[[BITS]], %[[ADD]], %[[SUB]]
+// CHECK-NOT:   arith.mulf
+// CHECK:       scf.yield
+// CHECK-NOT: vector.transfer_read
+// CHECK:     vector.reduction <add>
+// CHECK:     arith.mulf
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [%{{.*}}, 3, 2] : tensor<?x2xf32> into tensor<?x3x2xf32>
+func.func @sign(%x: tensor<?x3x32xf32>) -> tensor<?x3x2xf32> {
+  %y = onebit.sign_linear %x {packed_signs = dense<5> : tensor<2x4xi8>, g = dense<2.0> : tensor<32xf32>, h = dense<[1.0, 3.0]> : tensor<2xf32>} : tensor<?x3x32xf32> -> tensor<?x3x2xf32>
+  return %y : tensor<?x3x2xf32>
+}
+
+// -----
+
+// W1.58A8: the row quantization runs before the kernel, and the division by
+// r after the reduction.
+// CHECK-LABEL: func @int8
+// CHECK: math.roundeven
+// CHECK: %[[R:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1xf32> to memref<1xf32>
+// CHECK: scf.parallel
+// CHECK:   scf.for %[[M:.*]] =
+// CHECK:     %[[SUM:.*]] = vector.reduction <add>
+// CHECK:     %[[RM:.*]] = memref.load %[[R]][%[[M]]]
+// CHECK:     arith.divf %[[SUM]], %[[RM]] : f32
+// CHECK: tensor.collapse_shape
+func.func @int8(%x: tensor<8xf32>) -> tensor<2xf32> {
+  %y = onebit.ternary_linear %x {packed_weights = dense<0> : tensor<2x2x1xi8>, scale = dense<1.0> : tensor<1xf32>, int8_activations} : tensor<8xf32> -> tensor<2xf32>
+  return %y : tensor<2xf32>
+}
+
+// -----
+
+// Float layers are not this pass's business.
+// CHECK-LABEL: func @float_layer
+// CHECK: onebit.linear
+func.func @float_layer(%x: tensor<4x8xf32>, %w: tensor<3x8xf32>) -> tensor<4x3xf32> {
+  %y = onebit.linear %x, %w : tensor<4x8xf32>, tensor<3x8xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
