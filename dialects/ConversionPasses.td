@@ -66,4 +66,41 @@ def LowerToVectorKernels : Pass<"onebit-lower-to-vector"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def OutlineParallelLoops : Pass<"onebit-outline-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Outline scf.parallel loops for the runtime's thread pool";
+  let description = [{
+    The first half of running parallel loops on onebit's own thread pool (a
+    model.so needs no OpenMP runtime). Each one-dimensional `scf.parallel`
+    from 0 with step 1 becomes a call to a declared dispatch function,
+    `__onebit_parallel_dispatch_<n>(lb, ub, captured values...)`, and its
+    body moves into `__onebit_parallel_body_<n>(begin, end, captured...)`,
+    which loops from begin to end. Constants are cloned into the body rather
+    than captured. Other loops are left to run sequentially.
+    `--onebit-emit-parallel-dispatch` completes the job once the module is in
+    the LLVM dialect.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def EmitParallelDispatch : Pass<"onebit-emit-parallel-dispatch", "::mlir::ModuleOp"> {
+  let summary = "Define the dispatch functions of outlined parallel loops";
+  let description = [{
+    Runs on the LLVM dialect after `--onebit-outline-parallel-loops` and the
+    lowering to LLVM. Each declared `__onebit_parallel_dispatch_<n>` gets a
+    body that packs its captured arguments into a stack struct and calls the
+    runtime's
+
+    ```c
+    void onebit_parallel_for(void (*fn)(void *ctx, int64_t begin, int64_t end),
+                             void *ctx, int64_t begin, int64_t end);
+    ```
+
+    with a trampoline `__onebit_parallel_trampoline_<n>(ctx, begin, end)` that
+    unpacks them and calls `__onebit_parallel_body_<n>`. The runtime splits
+    [begin, end) over its threads and returns when all chunks are done.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // ONEBIT_CONVERSION_PASSES_TD

@@ -26,14 +26,31 @@ def dense(array: np.ndarray) -> str:
     return "dense<[" + ", ".join(f"{v:.6g}" for v in array.ravel()) + "]>"
 
 
-def main() -> None:
+def make_weights() -> dict:
+    """The example's parameters (seed 0); tests use them as the oracle."""
     rng = np.random.default_rng(0)
-    norm_weight = rng.uniform(0.5, 1.5, HIDDEN).astype(np.float32)
-    up = (rng.standard_normal((FFN, HIDDEN)) / np.sqrt(HIDDEN)).astype(np.float32)
-    up_bias = (0.1 * rng.standard_normal(FFN)).astype(np.float32)
-    mid = (0.05 * rng.integers(-1, 2, (FFN, FFN))).astype(np.float32)
-    down = (rng.standard_normal((OUT, FFN)) / np.sqrt(FFN)).astype(np.float32)
-    out_scale = rng.uniform(0.5, 2.0, OUT).astype(np.float32)
+    return {
+        "norm_weight": rng.uniform(0.5, 1.5, HIDDEN).astype(np.float32),
+        "up": (rng.standard_normal((FFN, HIDDEN)) / np.sqrt(HIDDEN)).astype(np.float32),
+        "up_bias": (0.1 * rng.standard_normal(FFN)).astype(np.float32),
+        "mid": (0.05 * rng.integers(-1, 2, (FFN, FFN))).astype(np.float32),
+        "down": (rng.standard_normal((OUT, FFN)) / np.sqrt(FFN)).astype(np.float32),
+        "out_scale": rng.uniform(0.5, 2.0, OUT).astype(np.float32),
+    }
+
+
+def forward(weights: dict, x: np.ndarray) -> np.ndarray:
+    """The example model in numpy (float64 accumulation)."""
+    w = {k: v.astype(np.float64) for k, v in weights.items()}
+    h = np.maximum((x * w["norm_weight"]) @ w["up"].T + w["up_bias"], 0)
+    h = np.maximum(h @ w["mid"].T, 0)
+    return (h @ w["down"].T) * w["out_scale"]
+
+
+def main() -> None:
+    w = make_weights()
+    norm_weight, up, up_bias = w["norm_weight"], w["up"], w["up_bias"]
+    mid, down, out_scale = w["mid"], w["down"], w["out_scale"]
 
     relu = """  %{res} = linalg.generic {{indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}}
       ins(%{arg} : tensor<?x{n}xf32>) outs(%{init} : tensor<?x{n}xf32>) {{

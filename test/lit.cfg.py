@@ -6,10 +6,10 @@ from lit.llvm import llvm_config
 
 config.name = "onebit"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".onnxtxt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.onebit_obj_root, "test")
-config.excludes = ["unit", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["unit", "Inputs", "models", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -23,5 +23,5 @@ config.substitutions.append(
      os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")))
 
 llvm_config.add_tool_substitutions(
-    ["onebit-opt", "mlir-runner"],
+    ["onebit-opt", "onebit-compile", "onebit-translate", "mlir-runner"],
     [config.onebit_tools_dir, config.llvm_tools_dir])

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "onebit/Transforms/Ternarize.h"
 #include "onebit/Dialect/OnebitOps.h"
 #include "onebit/Dialect/PackedWeights.h"
 #include "onebit/Quant/Absmean.h"
@@ -21,8 +22,6 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Regex.h"
-
-#include <memory>
 
 namespace onebit {
 #define GEN_PASS_DEF_TERNARIZE
@@ -54,10 +53,13 @@ std::optional<std::vector<float>> readConstantWeights(Value weight) {
   return std::nullopt;
 }
 
+std::string layerNameOf(LinearOp layer) {
+  return layer.getLayerName() ? layer.getLayerName()->str() : "";
+}
+
 /// Resource keys are printed bare, so keep them to identifier characters.
 std::string blobNameFor(LinearOp layer) {
-  std::string name =
-      layer.getLayerName() ? layer.getLayerName()->str() : "weight";
+  std::string name = layer.getLayerName() ? layerNameOf(layer) : "weight";
   for (char &c : name)
     if (!llvm::isAlnum(c) && c != '_' && c != '.')
       c = '_';
@@ -74,40 +76,29 @@ bool allOnes(ArrayRef<float> values) {
   return llvm::all_of(values, [](float v) { return v == 1.0f; });
 }
 
-struct TernarizePass : onebit::impl::TernarizeBase<TernarizePass> {
-  using TernarizeBase::TernarizeBase;
+/// Rewrites one layer at a time and keeps the report of each.
+class LayerQuantizer {
+public:
+  LayerQuantizer(const LayerQuantizationOptions &options, const llvm::Regex *skip)
+      : options(options), skip(skip) {}
 
-  LogicalResult initialize(MLIRContext *context) override {
-    if (skip.empty())
-      return success();
-    skipRegex = std::make_shared<llvm::Regex>("^(" + skip + ")$");
-    std::string error;
-    if (!skipRegex->isValid(error))
-      return emitError(UnknownLoc::get(context))
-             << "ternarize: invalid skip regex '" << skip << "': " << error;
-    return success();
-  }
-
-  void runOnOperation() override {
-    SmallVector<LinearOp> layers;
-    getOperation()->walk([&](LinearOp layer) { layers.push_back(layer); });
-    reports.clear();
-    for (LinearOp layer : layers)
-      rewriteLayer(layer);
-    if (printSummary)
-      printSummaryTable(llvm::errs());
-  }
-
-private:
-  bool isSkipped(LinearOp layer) {
-    if (skip.empty() || !layer.getLayerName())
-      return false;
-    return skipRegex->match(*layer.getLayerName());
-  }
-
-  void rewriteLayer(LinearOp layer) {
+  void rewrite(LinearOp layer) {
     RankedTensorType weightType = layer.getWeight().getType();
-    if (isSkipped(layer) || weightType.getNumElements() < minElements ||
+    LayerQuantReport report;
+    report.name = layerNameOf(layer);
+    report.form = "float";
+    report.rows = weightType.getDimSize(0);
+    report.cols = weightType.getDimSize(1);
+    if (weightType.hasStaticShape()) {
+      report.floatBytes =
+          weightType.getNumElements() *
+          (weightType.getElementType().getIntOrFloatBitWidth() / 8);
+      report.packedBytes = report.floatBytes;
+    }
+    reports.push_back(report);
+
+    if (isSkipped(layer) || !weightType.hasStaticShape() ||
+        weightType.getNumElements() < options.minElements ||
         !layer.getInput().getType().getElementType().isF32() ||
         ShapedType::isDynamic(layer.getInput().getType().getShape().back()))
       return;
@@ -115,24 +106,23 @@ private:
         readConstantWeights(layer.getWeight());
     if (!weights)
       return;
-    quant::MatrixView view{weights->data(), weightType.getDimSize(0),
-                           weightType.getDimSize(1)};
+    quant::MatrixView view{weights->data(), report.rows, report.cols};
 
     OpBuilder builder(layer);
     Value replacement = quantizeLossless(builder, layer, view);
-    if (!replacement && exactOnly)
+    if (!replacement && options.exactOnly)
       return;
     if (replacement) {
-      if (printSummary)
-        reports.back().lossless = true;
-    } else if (method == QuantMethod::Absmean) {
-      replacement = createTernary(
-          builder, layer, view, quant::absmeanTernarize(view, granularity));
+      reports.back().lossless = true;
+    } else if (options.method == QuantMethod::Absmean) {
+      replacement =
+          createTernary(builder, layer, view,
+                        quant::absmeanTernarize(view, options.granularity));
     } else {
-      quant::SvidOptions options;
-      options.solver = svidSolver;
-      replacement = createSign(builder, layer, view,
-                               quant::svidDecompose(view, options));
+      quant::SvidOptions svid;
+      svid.solver = options.svidSolver;
+      replacement =
+          createSign(builder, layer, view, quant::svidDecompose(view, svid));
     }
 
     Value oldWeight = layer.getWeight();
@@ -143,6 +133,13 @@ private:
     if (Operation *def = oldWeight.getDefiningOp())
       if (def->use_empty())
         def->erase();
+  }
+
+  std::vector<LayerQuantReport> takeReports() { return std::move(reports); }
+
+private:
+  bool isSkipped(LinearOp layer) {
+    return skip && layer.getLayerName() && skip->match(*layer.getLayerName());
   }
 
   /// Binary weights become sign_linear and ternary ones ternary_linear, with
@@ -169,14 +166,14 @@ private:
     ElementsAttr packedAttr = createPackedAttr(
         context, {ternary.rows, 2, quant::bitPlaneBytes(ternary.cols)},
         packed, blobNameFor(layer));
-    if (printSummary)
-      record(layer, original, "ternary", quant::dequantize(ternary),
-             packed.size() + ternary.scales.size() * sizeof(float));
+    record(original, "ternary",
+           packed.size() + ternary.scales.size() * sizeof(float),
+           [&] { return quant::dequantize(ternary); });
     return TernaryLinearOp::create(
         builder, layer.getLoc(), layer.getResult().getType(),
         layer.getInput(), layer.getBias(), packedAttr,
         f32Vector(context, ternary.scales),
-        int8Activations ? builder.getUnitAttr() : nullptr,
+        options.int8Activations ? builder.getUnitAttr() : nullptr,
         layer.getLayerNameAttr());
   }
 
@@ -191,69 +188,102 @@ private:
     // An all-ones value vector is the same as none, and costs nothing.
     DenseElementsAttr g = allOnes(sign.g) ? nullptr : f32Vector(context, sign.g);
     DenseElementsAttr h = allOnes(sign.h) ? nullptr : f32Vector(context, sign.h);
-    if (printSummary)
-      record(layer, original, "sign", quant::dequantize(sign),
-             packed.size() + ((g ? sign.g.size() : 0) +
-                              (h ? sign.h.size() : 0)) *
-                                 sizeof(float));
+    record(original, "sign",
+           packed.size() + ((g ? sign.g.size() : 0) + (h ? sign.h.size() : 0)) *
+                               sizeof(float),
+           [&] { return quant::dequantize(sign); });
     return SignLinearOp::create(builder, layer.getLoc(),
                                 layer.getResult().getType(), layer.getInput(),
                                 layer.getBias(), packedAttr, g, h,
                                 layer.getLayerNameAttr());
   }
 
-  /// What --ternarize=summary prints about one rewritten layer.
-  struct LayerReport {
-    std::string name;
-    std::string form;
-    int64_t rows = 0, cols = 0;
-    uint64_t packedBytes = 0;
-    double relativeError = 0;
-    bool lossless = false;
-  };
-
-  void record(LinearOp layer, quant::MatrixView original, StringRef form,
-              const std::vector<float> &dequantized, uint64_t packedBytes) {
-    LayerReport report;
-    report.name = layer.getLayerName() ? layer.getLayerName()->str() : "?";
+  void record(quant::MatrixView original, StringRef form, uint64_t packedBytes,
+              function_ref<std::vector<float>()> dequantize) {
+    LayerQuantReport &report = reports.back();
     report.form = form.str();
-    report.rows = original.rows;
-    report.cols = original.cols;
     report.packedBytes = packedBytes;
-    report.relativeError = quant::relativeFrobeniusError(
-        original.data, dequantized.data(), dequantized.size());
-    reports.push_back(report);
+    if (options.measureErrors) {
+      std::vector<float> approx = dequantize();
+      report.relativeError = quant::relativeFrobeniusError(
+          original.data, approx.data(), approx.size());
+    }
   }
 
-  void printSummaryTable(llvm::raw_ostream &os) {
-    uint64_t floatBytes = 0, packedBytes = 0;
-    os << llvm::formatv("{0,-32} {1,-8} {2,12} {3,12} {4,10}\n", "layer",
-                        "form", "shape", "bits/weight", "rel. error");
-    for (const LayerReport &r : reports) {
-      uint64_t weights = r.rows * r.cols;
-      floatBytes += weights * sizeof(float);
-      packedBytes += r.packedBytes;
-      std::string shape = llvm::formatv("{0}x{1}", r.rows, r.cols).str();
-      std::string error =
-          r.lossless ? "lossless"
-                     : llvm::formatv("{0:f4}", r.relativeError).str();
-      os << llvm::formatv("{0,-32} {1,-8} {2,12} {3,12:f3} {4,10}\n", r.name,
-                          r.form, shape, 8.0 * r.packedBytes / weights, error);
-    }
-    if (packedBytes == 0) {
-      os << "no layer quantized\n";
-      return;
-    }
-    os << llvm::formatv("{0} layers: {1} bytes of f32 weights -> {2} bytes "
-                        "packed ({3:f2}x smaller)\n",
-                        reports.size(), floatBytes, packedBytes,
-                        double(floatBytes) / packedBytes);
+  const LayerQuantizationOptions &options;
+  const llvm::Regex *skip;
+  std::vector<LayerQuantReport> reports;
+};
+
+struct TernarizePass : onebit::impl::TernarizeBase<TernarizePass> {
+  using TernarizeBase::TernarizeBase;
+
+  void runOnOperation() override {
+    LayerQuantizationOptions options;
+    options.method = method;
+    options.granularity = granularity;
+    options.svidSolver = svidSolver;
+    options.skip = skip;
+    options.minElements = minElements;
+    options.exactOnly = exactOnly;
+    options.int8Activations = int8Activations;
+    options.measureErrors = printSummary;
+    FailureOr<std::vector<LayerQuantReport>> reports =
+        quantizeLayers(getOperation(), options);
+    if (failed(reports))
+      return signalPassFailure();
+    if (printSummary)
+      printLayerReportTable(llvm::errs(), *reports);
   }
-
-  std::vector<LayerReport> reports;
-
-  /// Shared, not copied, by the clones the pass manager makes per thread.
-  std::shared_ptr<llvm::Regex> skipRegex;
 };
 
 } // namespace
+
+FailureOr<std::vector<LayerQuantReport>>
+onebit::quantizeLayers(Operation *root, const LayerQuantizationOptions &options) {
+  std::optional<llvm::Regex> skip;
+  if (!options.skip.empty()) {
+    skip.emplace("^(" + options.skip + ")$");
+    std::string error;
+    if (!skip->isValid(error))
+      return root->emitError("ternarize: invalid skip regex '")
+             << options.skip << "': " << error;
+  }
+  SmallVector<LinearOp> layers;
+  root->walk([&](LinearOp layer) { layers.push_back(layer); });
+  LayerQuantizer quantizer(options, skip ? &*skip : nullptr);
+  for (LinearOp layer : layers)
+    quantizer.rewrite(layer);
+  return quantizer.takeReports();
+}
+
+void onebit::printLayerReportTable(llvm::raw_ostream &os,
+                                   ArrayRef<LayerQuantReport> reports) {
+  uint64_t floatBytes = 0, packedBytes = 0;
+  size_t quantized = 0;
+  os << llvm::formatv("{0,-32} {1,-8} {2,12} {3,12} {4,10}\n", "layer", "form",
+                      "shape", "bits/weight", "rel. error");
+  for (const LayerQuantReport &r : reports) {
+    if (r.form == "float")
+      continue;
+    ++quantized;
+    uint64_t weights = r.rows * r.cols;
+    floatBytes += r.floatBytes;
+    packedBytes += r.packedBytes;
+    std::string shape = llvm::formatv("{0}x{1}", r.rows, r.cols).str();
+    std::string error = r.lossless
+                            ? "lossless"
+                            : llvm::formatv("{0:f4}", r.relativeError).str();
+    os << llvm::formatv("{0,-32} {1,-8} {2,12} {3,12:f3} {4,10}\n", r.name,
+                        r.form, shape, 8.0 * r.packedBytes / weights, error);
+  }
+  if (quantized == 0)
+    os << "no layer quantized\n";
+  else
+    os << llvm::formatv("{0} layers: {1} bytes of f32 weights -> {2} bytes "
+                        "packed ({3:f2}x smaller)\n",
+                        quantized, floatBytes, packedBytes,
+                        double(floatBytes) / packedBytes);
+  if (size_t left = reports.size() - quantized)
+    os << left << " layers left in float\n";
+}

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "onebit/Compiler/Pipelines.h"
 #include "onebit/Conversion/Passes.h"
 #include "onebit/Dialect/OnebitDialect.h"
 #include "onebit/Transforms/Passes.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   onebit::registerOnebitPasses();
   onebit::registerOnebitConversionPasses();
+  onebit::registerCpuPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

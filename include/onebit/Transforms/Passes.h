@@ -6,13 +6,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Pass/Pass.h"
 #include "onebit/Dialect/OnebitDialect.h"
-#include "onebit/Quant/Svid.h"
-#include "onebit/Quant/Types.h"
+#include "onebit/Transforms/Ternarize.h"
 
 namespace onebit {
-
-/// How --ternarize quantizes weights that are not already low-bit.
-enum class QuantMethod { Absmean, Svid };
 
 #define GEN_PASS_DECL
 #include "onebit/Passes.h.inc"

@@ -1,0 +1,45 @@
+//===- ModelABI.h - What the compiler emits and the runtime calls -*- C++ -*-=//
+//
+// The contract between the code onebit-compile generates and the runtime
+// linked beside it in model.so. The compiler emits two symbols:
+//
+//   const char onebit_model_signature[];   // NUL-terminated, see below
+//   void onebit_model_entry(void **inputs, void *results);
+//
+// `inputs[i]` points to the MLIR memref descriptor of input i:
+//   { void *allocated; void *aligned; int64_t offset;
+//     int64_t sizes[rank]; int64_t strides[rank]; }
+// and `results` to a buffer holding the output descriptors one after another
+// (each (3 + 2 * rank) * 8 bytes, all fields 8 bytes wide, no padding).
+// The runtime fills input descriptors for dense row-major tensors of caller
+// memory: allocated == aligned == the data, offset 0, strides row-major;
+// the data pointer may be NULL for a tensor with no elements. The generated
+// code must only read inputs (the caller's arrays are not copied).
+// Output buffers are allocated by the generated code with malloc; an output's
+// `allocated` may also be 0xdeadbeef (a constant global) or alias an input or
+// another output, so the runtime copies outputs out (any strides and offset)
+// and frees only distinct heap pointers that are not inputs.
+//
+// The runtime refers to both symbols with hidden visibility: they must be
+// defined in the same model.so, and they are not exported from it. It also
+// defines `memrefCopy` (memref.copy of non-contiguous memrefs), so the code
+// needs no libmlir_c_runner_utils; anything else it calls must come from
+// libc, libm or libstdc++.
+//
+// The signature is one line per tensor, fields separated by tabs:
+//   in|out <TAB> name <TAB> dtype number (onebit_dtype) <TAB> dims
+// with dims comma-separated, -1 for dynamic, empty for a scalar. Inputs come
+// first, in the entry's argument order, then outputs in result order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ONEBIT_RUNTIME_MODELABI_H
+#define ONEBIT_RUNTIME_MODELABI_H
+
+namespace onebit::abi {
+constexpr const char *kSignatureSymbol = "onebit_model_signature";
+constexpr const char *kEntrySymbol = "onebit_model_entry";
+/// The marker MLIR's memref lowering stores as `allocated` for globals.
+constexpr unsigned long kGlobalMemrefMarker = 0xdeadbeef;
+} // namespace onebit::abi
+
+#endif // ONEBIT_RUNTIME_MODELABI_H

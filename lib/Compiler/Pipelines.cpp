@@ -1,0 +1,61 @@
+//===- Pipelines.cpp - The pass pipelines onebit-compile runs -------------===//
+
+#include "onebit/Compiler/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+
+std::string onebit::cpuLowerLayersPipeline(const CpuPipelineOptions &options) {
+  return llvm::formatv("onebit-lower-to-vector{{vector-width={0}}, "
+                       "onebit-lower-to-linalg, canonicalize, cse, "
+                       "func.func(linalg-fuse-elementwise-ops), canonicalize",
+                       options.vectorWidth)
+      .str();
+}
+
+std::string onebit::cpuBufferizePipeline() {
+  // Identity layouts at the function boundary give the runtime plain
+  // row-major descriptors to fill in.
+  return "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map}, "
+         "buffer-deallocation-pipeline";
+}
+
+std::string onebit::cpuToLLVMPipeline() {
+  // math ops with an LLVM intrinsic become intrinsics; the rest (erf, tanh,
+  // ...) calls into libm, which every model.so may rely on.
+  return "convert-linalg-to-loops, convert-vector-to-scf, lower-affine, "
+         "convert-scf-to-cf, expand-strided-metadata, "
+         "finalize-memref-to-llvm, convert-vector-to-llvm, "
+         "convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm, "
+         "convert-index-to-llvm, convert-cf-to-llvm, convert-func-to-llvm, "
+         "convert-ub-to-llvm, reconcile-unrealized-casts";
+}
+
+LogicalResult onebit::addPipeline(OpPassManager &pm, StringRef pipeline,
+                                  llvm::raw_ostream &errors) {
+  return parsePassPipeline(pipeline, pm, errors);
+}
+
+void onebit::registerCpuPipelines() {
+  static PassPipelineRegistration<> lowerLayers(
+      "onebit-cpu-lower-layers",
+      "onebit-compile's first CPU stage: low-bit layers to add-only vector "
+      "loops, float layers to linalg, elementwise fusion",
+      [](OpPassManager &pm) {
+        (void)addPipeline(pm, cpuLowerLayersPipeline({}), llvm::errs());
+      });
+  static PassPipelineRegistration<> bufferize(
+      "onebit-cpu-bufferize",
+      "onebit-compile's bufferization with row-major function boundaries",
+      [](OpPassManager &pm) {
+        (void)addPipeline(pm, cpuBufferizePipeline(), llvm::errs());
+      });
+  static PassPipelineRegistration<> toLLVM(
+      "onebit-cpu-to-llvm", "onebit-compile's lowering to the LLVM dialect",
+      [](OpPassManager &pm) {
+        (void)addPipeline(pm, cpuToLLVMPipeline(), llvm::errs());
+      });
+}

@@ -1,0 +1,284 @@
+//===- Helpers.cpp - Building blocks shared by the op importers -----------===//
+
+#include "Importer.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace onebit::importer;
+
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (i)
+      text += ", ";
+    text += ShapedType::isDynamic(d) ? "?" : std::to_string(d);
+  }
+  return text + "]";
+}
+
+FailureOr<SmallVector<int64_t>>
+onebit::importer::broadcastShapes(NodeContext &ctx, ArrayRef<Value> operands) {
+  int64_t rank = 0;
+  for (Value v : operands)
+    rank = std::max(rank, cast<RankedTensorType>(v.getType()).getRank());
+  SmallVector<int64_t> shape(rank, 1);
+  SmallVector<bool> dynamic(rank, false);
+  for (auto [index, v] : llvm::enumerate(operands)) {
+    ArrayRef<int64_t> s = cast<RankedTensorType>(v.getType()).getShape();
+    for (size_t j = 0; j < s.size(); ++j) {
+      int64_t i = rank - s.size() + j;
+      int64_t d = s[j];
+      if (ShapedType::isDynamic(d)) {
+        dynamic[i] = true;
+        continue;
+      }
+      if (d == 1)
+        continue;
+      if (shape[i] != 1 && shape[i] != d) {
+        ctx.emitError() << "cannot broadcast input '"
+                        << ctx.inputName(index) << "' of shape "
+                        << formatShape(s) << " (dim " << j << " is " << d
+                        << ", others have " << shape[i] << ")";
+        return failure();
+      }
+      shape[i] = d;
+    }
+  }
+  // A dynamic dim broadcasts against a static size-1 one; against a static
+  // size > 1 it must equal that size at run time.
+  for (int64_t i = 0; i < rank; ++i)
+    if (dynamic[i] && shape[i] == 1)
+      shape[i] = ShapedType::kDynamic;
+  return shape;
+}
+
+Value onebit::importer::emptyTensor(OpBuilder &b, Location loc,
+                                    ArrayRef<int64_t> shape, Type elementType,
+                                    ValueRange dynamicSizes) {
+  return tensor::EmptyOp::create(b, loc, shape, elementType, dynamicSizes);
+}
+
+Value onebit::importer::indexConstant(OpBuilder &b, Location loc,
+                                      int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value onebit::importer::dimSize(OpBuilder &b, Location loc, Value tensor,
+                                int64_t dim) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (!type.isDynamicDim(dim))
+    return indexConstant(b, loc, type.getDimSize(dim));
+  return tensor::DimOp::create(b, loc, tensor, dim);
+}
+
+SmallVector<Value> onebit::importer::dynamicSizes(OpBuilder &b, Location loc,
+                                                  Value tensor) {
+  SmallVector<Value> sizes;
+  auto type = cast<RankedTensorType>(tensor.getType());
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(tensor::DimOp::create(b, loc, tensor, i));
+  return sizes;
+}
+
+Value onebit::importer::buildElementwise(NodeContext &ctx,
+                                         ArrayRef<Value> operands,
+                                         Type resultElementType, BodyFn body) {
+  FailureOr<SmallVector<int64_t>> shape = broadcastShapes(ctx, operands);
+  if (failed(shape))
+    return {};
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  int64_t rank = shape->size();
+  MLIRContext *context = b.getContext();
+
+  SmallVector<AffineMap> maps;
+  SmallVector<Value> dynSizes;
+  for (Value v : operands) {
+    ArrayRef<int64_t> s = cast<RankedTensorType>(v.getType()).getShape();
+    SmallVector<AffineExpr> exprs;
+    for (size_t j = 0; j < s.size(); ++j) {
+      int64_t i = rank - s.size() + j;
+      exprs.push_back(s[j] == 1 && (*shape)[i] != 1
+                          ? getAffineConstantExpr(0, context)
+                          : getAffineDimExpr(i, context));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, context));
+  }
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!ShapedType::isDynamic((*shape)[i]))
+      continue;
+    for (Value v : operands) {
+      ArrayRef<int64_t> s = cast<RankedTensorType>(v.getType()).getShape();
+      int64_t j = i - (rank - (int64_t)s.size());
+      if (j >= 0 && ShapedType::isDynamic(s[j])) {
+        dynSizes.push_back(tensor::DimOp::create(b, loc, v, j));
+        break;
+      }
+    }
+  }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
+  Value init = emptyTensor(b, loc, *shape, resultElementType, dynSizes);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, operands, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value result = body(nb, nl, args.drop_back());
+        linalg::YieldOp::create(nb, nl, result);
+      });
+  return generic.getResult(0);
+}
+
+Value onebit::importer::scalarConstant(OpBuilder &b, Location loc, Type type,
+                                       double value) {
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(floatType, value));
+  if (type.isIndex())
+    return indexConstant(b, loc, static_cast<int64_t>(value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+}
+
+Value onebit::importer::i64TensorConstant(OpBuilder &b, Location loc,
+                                          ArrayRef<int64_t> values,
+                                          bool scalar) {
+  auto type = RankedTensorType::get(
+      scalar ? ArrayRef<int64_t>{} : ArrayRef<int64_t>{(int64_t)values.size()},
+      b.getI64Type());
+  return arith::ConstantOp::create(b, loc,
+                                   DenseIntElementsAttr::get(type, values));
+}
+
+Value onebit::importer::castScalar(OpBuilder &b, Location loc, Value value,
+                                   Type to) {
+  Type from = value.getType();
+  if (from == to)
+    return value;
+  auto fromFloat = dyn_cast<FloatType>(from);
+  auto toFloat = dyn_cast<FloatType>(to);
+  if (fromFloat && toFloat) {
+    if (fromFloat.getWidth() < toFloat.getWidth())
+      return arith::ExtFOp::create(b, loc, to, value);
+    if (fromFloat.getWidth() > toFloat.getWidth())
+      return arith::TruncFOp::create(b, loc, to, value);
+    // f16 <-> bf16: through f32.
+    Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+    return arith::TruncFOp::create(b, loc, to, wide);
+  }
+  if (fromFloat) {
+    if (to.isInteger(1)) {
+      Value zero = scalarConstant(b, loc, from, 0.0);
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, value,
+                                   zero);
+    }
+    return arith::FPToSIOp::create(b, loc, to, value);
+  }
+  if (toFloat) {
+    if (from.isInteger(1))
+      return arith::UIToFPOp::create(b, loc, to, value);
+    return arith::SIToFPOp::create(b, loc, to, value);
+  }
+  // Integer to integer.
+  if (to.isInteger(1)) {
+    Value zero = scalarConstant(b, loc, from, 0);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value,
+                                 zero);
+  }
+  unsigned fromWidth = from.getIntOrFloatBitWidth();
+  unsigned toWidth = to.getIntOrFloatBitWidth();
+  if (fromWidth < toWidth)
+    return from.isInteger(1) ? (Value)arith::ExtUIOp::create(b, loc, to, value)
+                             : (Value)arith::ExtSIOp::create(b, loc, to, value);
+  return arith::TruncIOp::create(b, loc, to, value);
+}
+
+Value onebit::importer::toIndex(OpBuilder &b, Location loc, Value value) {
+  if (value.getType().isIndex())
+    return value;
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), value);
+}
+
+Value onebit::importer::fromIndex(OpBuilder &b, Location loc, Value index,
+                                  Type to) {
+  if (to.isIndex())
+    return index;
+  return arith::IndexCastOp::create(b, loc, to, index);
+}
+
+Value onebit::importer::extractIndex(NodeContext &ctx, unsigned operand,
+                                     int64_t i) {
+  if (const KnownInts *ints = ctx.known(operand))
+    if (i < (int64_t)ints->size() && (*ints)[i])
+      return indexConstant(ctx.b, ctx.loc, *(*ints)[i]);
+  Value tensor = ctx.input(operand);
+  auto type = cast<RankedTensorType>(tensor.getType());
+  ArrayRef<Value> tracked = ctx.graph.elements(tensor);
+  if (i < (int64_t)tracked.size() && tracked[i])
+    return tracked[i];
+  // Shape vectors built at run time: take the element where it was made.
+  if (auto elements = tensor.getDefiningOp<tensor::FromElementsOp>()) {
+    Value element = elements.getElements()[i];
+    if (auto cast = element.getDefiningOp<arith::IndexCastOp>())
+      if (cast.getIn().getType().isIndex())
+        return cast.getIn();
+    return toIndex(ctx.b, ctx.loc, element);
+  }
+  SmallVector<Value> indices;
+  if (type.getRank() == 1)
+    indices.push_back(indexConstant(ctx.b, ctx.loc, i));
+  Value element = tensor::ExtractOp::create(ctx.b, ctx.loc, tensor, indices);
+  return toIndex(ctx.b, ctx.loc, element);
+}
+
+Value onebit::importer::filledTensor(OpBuilder &b, Location loc,
+                                     ArrayRef<int64_t> shape, Type elementType,
+                                     ValueRange dynSizes, Value fill) {
+  Value empty = emptyTensor(b, loc, shape, elementType, dynSizes);
+  return linalg::FillOp::create(b, loc, fill, empty).getResult(0);
+}
+
+Value onebit::importer::identityValue(OpBuilder &b, Location loc, Type type,
+                                      StringRef kind) {
+  if (kind == "zero")
+    return scalarConstant(b, loc, type, 0.0);
+  if (kind == "one")
+    return scalarConstant(b, loc, type, 1.0);
+  bool lowest = kind == "lowest";
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc,
+        b.getFloatAttr(floatType,
+                       APFloat::getInf(floatType.getFloatSemantics(), lowest)));
+  unsigned width = type.getIntOrFloatBitWidth();
+  APInt v = lowest ? APInt::getSignedMinValue(width)
+                   : APInt::getSignedMaxValue(width);
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, v));
+}
+
+Value onebit::importer::reshapeTo(OpBuilder &b, Location loc, Value source,
+                                  ArrayRef<int64_t> shape,
+                                  ArrayRef<Value> sizes) {
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  auto resultType = RankedTensorType::get(shape, sourceType.getElementType());
+  if (sourceType == resultType)
+    return source;
+  Value shapeTensor;
+  if (llvm::none_of(shape, ShapedType::isDynamic)) {
+    auto type = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
+    shapeTensor = arith::ConstantOp::create(
+        b, loc, DenseIntElementsAttr::get(type, shape));
+  } else {
+    SmallVector<Value> elements;
+    for (Value size : sizes)
+      elements.push_back(fromIndex(b, loc, size, b.getI64Type()));
+    shapeTensor = tensor::FromElementsOp::create(b, loc, elements);
+  }
+  return tensor::ReshapeOp::create(b, loc, resultType, source, shapeTensor);
+}

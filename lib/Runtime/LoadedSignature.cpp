@@ -1,0 +1,23 @@
+//===- LoadedSignature.cpp - This model's signature, parsed once ----------===//
+#include "LoadedSignature.h"
+#include "ModelSymbols.h"
+
+#include <mutex>
+
+namespace onebit::runtime {
+
+const LoadedSignature &loadedSignature() {
+  // Parsed lazily rather than in a static initializer, so that loading a
+  // model.so runs no code of ours and a malformed signature becomes an
+  // error the caller sees instead of a crash at dlopen.
+  static std::once_flag parsed;
+  static LoadedSignature loaded;
+  std::call_once(parsed, [] {
+    std::string error;
+    if (!parseSignature(onebit_model_signature, loaded.signature, error))
+      loaded.error = "the model's signature is malformed: " + error;
+  });
+  return loaded;
+}
+
+} // namespace onebit::runtime
