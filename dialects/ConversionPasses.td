@@ -103,4 +103,23 @@ def EmitParallelDispatch : Pass<"onebit-emit-parallel-dispatch", "::mlir::Module
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def ExpandShapeToReinterpretCast : Pass<"onebit-expand-shape-to-reinterpret-cast"> {
+  let summary = "Rewrite memref.expand_shape ops with several dynamic sizes "
+                "in a group into memref.reinterpret_cast";
+  let description = [{
+    Works around a crash of upstream `--expand-strided-metadata` (LLVM 22) on
+    a `memref.expand_shape` whose reassociation group has two or more dynamic
+    result sizes (`memref<?xf32>` into `memref<?x?xf32>`), which the linear
+    layers of any model with dynamic batch and sequence produce. Such an op
+    becomes a `memref.reinterpret_cast` of the source's base buffer
+    (`memref.extract_strided_metadata`) at the source's offset: within each
+    group the innermost result dim keeps the source dim's stride and each
+    outer one is the stride inside it times that dim's size (folded where
+    static). Other `expand_shape` ops are left to `--expand-strided-metadata`.
+    Run it after bufferization, before `--expand-strided-metadata`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // ONEBIT_CONVERSION_PASSES_TD

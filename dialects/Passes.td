@@ -72,7 +72,8 @@ def Ternarize : Pass<"ternarize"> {
            "Print a table of each layer's form, bits per weight and weight "
            "error, and the total compression, to stderr">,
   ];
-  let dependentDialects = ["::onebit::OnebitDialect"];
+  let dependentDialects = ["::onebit::OnebitDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def FuseValueScaling : Pass<"fuse-value-scaling"> {

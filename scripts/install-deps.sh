@@ -9,6 +9,8 @@ APT_PACKAGES=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
+  # The importer fuzzer (fuzz/): clang with libFuzzer and the sanitizers.
+  clang-22 libclang-rt-22-dev
 )
 
 missing=()

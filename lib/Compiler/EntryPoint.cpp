@@ -3,6 +3,7 @@
 #include "onebit/Compiler/EntryPoint.h"
 #include "onebit/Runtime/ModelABI.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -99,6 +100,12 @@ FailureOr<EntryPoint> onebit::prepareEntryPoint(ModuleOp module) {
     if (failed(describe(*func, "output", i, type.getResult(i),
                         func->getResultAttrDict(i), entry.signature)))
       return failure();
+  // The inputs are views of the caller's arrays (the runtime does not copy
+  // them, and concurrent runs may share one): bufferization must copy
+  // rather than update an input in place.
+  for (unsigned i = 0; i < entry.numInputs; ++i)
+    func->setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
+                     BoolAttr::get(module.getContext(), false));
   (*func)->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                    UnitAttr::get(module.getContext()));
   return entry;

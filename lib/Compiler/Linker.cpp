@@ -1,10 +1,12 @@
 //===- Linker.cpp - Link the compiled object and the runtime --------------===//
 
 #include "onebit/Compiler/Linker.h"
+#include "onebit/Runtime/ModelABI.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
 
@@ -19,6 +21,32 @@ std::string onebit::findRuntimeLibrary(const char *argv0) {
   llvm::sys::path::append(path, "..", "lib", "libOnebitRuntime.a");
   return std::string(path);
 }
+
+namespace {
+
+/// A linker version script that keeps exactly the runtime's API exported:
+/// the compiled object's functions (the entry function and its C interface
+/// among them) have default visibility, and would otherwise be exported
+/// too, where another library could interpose on them.
+llvm::Error writeExportScript(llvm::SmallVectorImpl<char> &path) {
+  int fd;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("onebit-exports", "map", fd, path))
+    return llvm::createStringError("cannot create a temporary file: " +
+                                   ec.message());
+  llvm::raw_fd_ostream script(fd, /*shouldClose=*/true);
+  script << "{\n  global:\n";
+  for (const char *symbol : abi::kExportedSymbols)
+    script << "    " << symbol << ";\n";
+  script << "  local: *;\n};\n";
+  script.close();
+  if (script.has_error())
+    return llvm::createStringError("cannot write the export list '" +
+                                   std::string(path.begin(), path.end()) + "'");
+  return llvm::Error::success();
+}
+
+} // namespace
 
 llvm::Error onebit::linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef runtimeLibrary,
@@ -36,16 +64,25 @@ llvm::Error onebit::linkSharedLibrary(llvm::StringRef objectPath,
   if (!program)
     return llvm::createStringError("cannot find the linker driver '" + driver +
                                    "' (set ONEBIT_LINKER)");
+  llvm::SmallString<128> exportScript;
+  if (llvm::Error error = writeExportScript(exportScript))
+    return error;
+  std::string versionScript =
+      "-Wl,--version-script=" + exportScript.str().str();
   // The runtime's C API must stay exported even though nothing in the
-  // object references it: take the whole archive.
+  // object references it: take the whole archive. --no-undefined turns a
+  // call the object makes into nothing this library provides into a link
+  // error here rather than a failure to load later.
   llvm::SmallVector<llvm::StringRef> args = {
       *program,         "-shared",          "-o",
       outputPath,       objectPath,         "-Wl,--whole-archive",
       runtimeLibrary,   "-Wl,--no-whole-archive",
+      versionScript,    "-Wl,--no-undefined",
       "-lm",            "-pthread"};
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0,
                                          0, &message);
+  llvm::sys::fs::remove(exportScript);
   if (status != 0)
     return llvm::createStringError(
         "linking '" + outputPath.str() + "' failed (" + driver + " exited " +

@@ -25,13 +25,24 @@ std::string onebit::cpuBufferizePipeline() {
 
 std::string onebit::cpuToLLVMPipeline() {
   // math ops with an LLVM intrinsic become intrinsics; the rest (erf, tanh,
-  // ...) calls into libm, which every model.so may rely on.
-  return "convert-linalg-to-loops, convert-vector-to-scf, lower-affine, "
-         "convert-scf-to-cf, expand-strided-metadata, "
+  // ...) calls into libm, which every model.so may rely on. The scf.parallel
+  // loops (the low-bit kernels' output channels) are outlined just before
+  // scf lowers to branches, and their dispatch functions, which call the
+  // runtime's onebit_parallel_for, are filled in once all is LLVM.
+  // Bufferization leaves clones (a result that is an input or a constant)
+  // and deallocs, and math.ipowi (integer Pow) has no LLVM counterpart: both
+  // become plain memref/func code first. expand-strided-metadata computes
+  // the offsets of subviews (Slice) with affine.apply, lowered right after.
+  return "convert-bufferization-to-memref, convert-math-to-funcs, "
+         "convert-linalg-to-loops, convert-vector-to-scf, lower-affine, "
+         "onebit-outline-parallel-loops, "
+         "convert-scf-to-cf, onebit-expand-shape-to-reinterpret-cast, "
+         "expand-strided-metadata, lower-affine, "
          "finalize-memref-to-llvm, convert-vector-to-llvm, "
          "convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm, "
          "convert-index-to-llvm, convert-cf-to-llvm, convert-func-to-llvm, "
-         "convert-ub-to-llvm, reconcile-unrealized-casts";
+         "convert-ub-to-llvm, reconcile-unrealized-casts, "
+         "onebit-emit-parallel-dispatch";
 }
 
 LogicalResult onebit::addPipeline(OpPassManager &pm, StringRef pipeline,

@@ -320,11 +320,11 @@ LogicalResult GraphImporter::checkSupported() {
   bool ok = true;
   auto it = opsets.find("");
   if (it == opsets.end()) {
+    // Still list the nodes below: they say what the model needs.
     emitError(UnknownLoc::get(context))
         << "model imports no default-domain (ai.onnx) opset";
-    return failure();
-  }
-  if (defaultOpset < kMinOpset || defaultOpset > kMaxOpset) {
+    ok = false;
+  } else if (defaultOpset < kMinOpset || defaultOpset > kMaxOpset) {
     emitError(UnknownLoc::get(context))
         << "ai.onnx opset " << defaultOpset << " is not supported (supported: "
         << kMinOpset << " to " << kMaxOpset << ")";
@@ -476,6 +476,32 @@ LogicalResult GraphImporter::importInto(ModuleOp module) {
         return ctx.fail("input '" + node.input(i) +
                         "' is not a graph input, an initializer or the output "
                         "of an earlier node");
+    // Check the small initializers a node takes (axes, starts, shapes: what
+    // the converters use as given) by reading them up front, so that a
+    // malformed one is reported here instead of being a null operand inside
+    // a converter. Bigger ones (weights) are read where they are used, once.
+    for (int i = 0; i < node.input_size(); ++i) {
+      onnx::TensorProto *tensor =
+          values.count(node.input(i)) ? nullptr : initializer(node.input(i));
+      if (!tensor)
+        continue;
+      // Capped, so that no product overflows; a negative dim makes it small
+      // (read() reports it).
+      int64_t numElements = 1;
+      bool negativeDim = false;
+      for (int64_t d : tensor->dims()) {
+        negativeDim |= d < 0;
+        numElements = d > kMaxKnownElements
+                          ? kMaxKnownElements + 1
+                          : std::min(numElements * std::max<int64_t>(d, 0),
+                                     kMaxKnownElements + 1);
+      }
+      if ((negativeDim || numElements <= kMaxKnownElements) &&
+          !weights.read(*tensor, loc))
+        return failure();
+    }
+    if (failed(ctx.checkInputTypes()))
+      return failure();
     if (failed(registry.lookup(node.op_type(), domain)(ctx)))
       return failure();
     for (int i = 0; i < node.output_size(); ++i)

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <cmath>
 #include <limits>
@@ -281,4 +282,72 @@ Value onebit::importer::reshapeTo(OpBuilder &b, Location loc, Value source,
     shapeTensor = tensor::FromElementsOp::create(b, loc, elements);
   }
   return tensor::ReshapeOp::create(b, loc, resultType, source, shapeTensor);
+}
+
+FailureOr<SmallVector<Value>>
+onebit::importer::runtimeAxisValues(NodeContext &ctx, unsigned operand,
+                                    int64_t rank) {
+  RankedTensorType axesType = ctx.inputType(operand);
+  if (axesType.getRank() != 1 || axesType.isDynamicDim(0))
+    return ctx.fail("axes must be a 1-d tensor of static length");
+  SmallVector<Value> axes;
+  for (int64_t j = 0; j < axesType.getDimSize(0); ++j) {
+    Value axis = extractIndex(ctx, operand, j);
+    Value negative = arith::CmpIOp::create(
+        ctx.b, ctx.loc, arith::CmpIPredicate::slt, axis,
+        indexConstant(ctx.b, ctx.loc, 0));
+    Value wrapped = arith::AddIOp::create(ctx.b, ctx.loc, axis,
+                                          indexConstant(ctx.b, ctx.loc, rank));
+    axes.push_back(
+        arith::SelectOp::create(ctx.b, ctx.loc, negative, wrapped, axis));
+  }
+  return axes;
+}
+
+SmallVector<int64_t>
+onebit::importer::staticShapeOf(ArrayRef<Value> sizes,
+                                SmallVectorImpl<Value> &dynamicSizes) {
+  SmallVector<int64_t> shape;
+  for (Value size : sizes) {
+    std::optional<int64_t> constant = getConstantIntValue(size);
+    shape.push_back(constant ? *constant : ShapedType::kDynamic);
+    if (!constant)
+      dynamicSizes.push_back(size);
+  }
+  return shape;
+}
+
+Value onebit::importer::namesDim(OpBuilder &b, Location loc,
+                                 ArrayRef<Value> axes, int64_t d) {
+  Value named = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+  for (Value axis : axes)
+    named = b.createOrFold<arith::OrIOp>(
+        loc, named,
+        b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, axis,
+                                      indexConstant(b, loc, d)));
+  return named;
+}
+
+SmallVector<Value> onebit::importer::keptSizes(OpBuilder &b, Location loc,
+                                               ArrayRef<Value> sizes,
+                                               ArrayRef<Value> dropped,
+                                               int64_t resultRank) {
+  // Kept size i lands at `position`: i minus the dropped ones before it.
+  SmallVector<Value> result(resultRank, indexConstant(b, loc, 0));
+  Value position = indexConstant(b, loc, 0);
+  Value isTrue = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+  for (auto [size, drop] : llvm::zip_equal(sizes, dropped)) {
+    Value kept = b.createOrFold<arith::XOrIOp>(loc, drop, isTrue);
+    for (int64_t k = 0; k < resultRank; ++k) {
+      Value here = b.createOrFold<arith::AndIOp>(
+          loc, kept,
+          b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                        position, indexConstant(b, loc, k)));
+      result[k] = b.createOrFold<arith::SelectOp>(loc, here, size, result[k]);
+    }
+    position = b.createOrFold<arith::AddIOp>(
+        loc, position,
+        b.createOrFold<arith::IndexCastUIOp>(loc, b.getIndexType(), kept));
+  }
+  return result;
 }

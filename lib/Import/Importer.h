@@ -67,6 +67,11 @@ const OpRegistry &getOpRegistry();
 /// the layer's only user, becomes the layer's bias. True when it did.
 bool foldBiasIntoLinear(NodeContext &ctx);
 
+/// The name a linear layer goes by in reports and `skip=`: the weight
+/// initializer's, unless the exporter made that up (`onnx::MatMul_12`,
+/// `val_31`); then the module path the exporter recorded for the node.
+std::string layerNameFor(const onnx::NodeProto &node, StringRef weightName);
+
 /// The ONNX domain as the registry keys it ("ai.onnx" is the default "").
 StringRef canonicalDomain(StringRef domain);
 
@@ -250,6 +255,10 @@ public:
   /// out-of-range attribute.
   FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank,
                                    StringRef what = "axis");
+
+  /// Checks the inputs' element types against the op's ONNX type
+  /// constraints (TypeConstraints.cpp); reports the first violation.
+  LogicalResult checkInputTypes();
 };
 
 //===----------------------------------------------------------------------===//
@@ -305,6 +314,24 @@ Value identityValue(OpBuilder &b, Location loc, Type type, StringRef kind);
 /// from `sizes` (index values, one per result dim).
 Value reshapeTo(OpBuilder &b, Location loc, Value source,
                 ArrayRef<int64_t> shape, ArrayRef<Value> sizes);
+
+/// The elements of operand `operand`, axes known only at run time, each
+/// wrapped into [0, rank) when negative (out-of-range ones then name no dim);
+/// reports an operand that is not 1-d of static length.
+FailureOr<SmallVector<Value>> runtimeAxisValues(NodeContext &ctx,
+                                                unsigned operand,
+                                                int64_t rank);
+/// The static dims of a tensor of `sizes`: those that folded to constants;
+/// the other sizes are appended to `dynamicSizes`.
+SmallVector<int64_t> staticShapeOf(ArrayRef<Value> sizes,
+                                   SmallVectorImpl<Value> &dynamicSizes);
+/// Whether one of the run-time `axes` names dim `d` (an i1).
+Value namesDim(OpBuilder &b, Location loc, ArrayRef<Value> axes, int64_t d);
+/// The `sizes` whose `dropped` flag (i1) is false, in order, as
+/// `resultRank` index values: how Squeeze and keepdims=0 reductions with
+/// run-time axes compact their shapes.
+SmallVector<Value> keptSizes(OpBuilder &b, Location loc, ArrayRef<Value> sizes,
+                             ArrayRef<Value> dropped, int64_t resultRank);
 
 /// The printed form of an MLIR type or attribute, for messages.
 template <typename T> std::string printed(T value) {

@@ -109,9 +109,9 @@ Value createLinear(NodeContext &ctx, Value input, const LinearWeight &weight,
   SmallVector<int64_t> shape(inputType.getShape());
   shape.back() = weightType.getDimSize(0);
   auto resultType = RankedTensorType::get(shape, inputType.getElementType());
-  return onebit::LinearOp::create(ctx.b, ctx.loc, resultType, input,
-                                  weight.weight, bias,
-                                  ctx.b.getStringAttr(weight.name));
+  return onebit::LinearOp::create(
+      ctx.b, ctx.loc, resultType, input, weight.weight, bias,
+      ctx.b.getStringAttr(layerNameFor(ctx.node, weight.name)));
 }
 
 /// A batched product of two activations with ONNX MatMul semantics (numpy

@@ -61,6 +61,98 @@ StringRef initialKind(ReduceKind kind) {
   }
 }
 
+/// `sum` / `count` elementwise: the mean from the sum of `count` elements.
+Value divideByCount(NodeContext &ctx, Value sum, Value count) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Type elementType = cast<RankedTensorType>(sum.getType()).getElementType();
+  Value countInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
+  Value countValue = castScalar(b, loc, countInt, elementType);
+  bool isFloat = isa<FloatType>(elementType);
+  return buildElementwise(
+      ctx, {sum}, elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return isFloat
+                   ? (Value)arith::DivFOp::create(nb, nl, args[0], countValue)
+                   : (Value)arith::DivSIOp::create(nb, nl, args[0], countValue);
+      });
+}
+
+/// A reduction over axes known only at run time (ReduceSum's axes fed as a
+/// graph input). One generic over the keepdims shape (size 1 where an axis
+/// names the dim) with one reduction loop per dim, as long as the dim where
+/// an axis names it and 1 elsewhere, reads x[i + r]: per dim exactly one of
+/// i and r ranges over it. (An input of the loop sizes, never read, gives
+/// linalg the reduction loops' extents.) keepdims=0 then reshapes to the
+/// kept dims' sizes.
+LogicalResult reduceOverRuntimeAxes(NodeContext &ctx, Value x, ReduceKind kind,
+                                    bool keepDims) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  MLIRContext *context = ctx.context();
+  auto type = cast<RankedTensorType>(x.getType());
+  Type elementType = type.getElementType();
+  int64_t rank = type.getRank();
+  FailureOr<SmallVector<Value>> axes = runtimeAxisValues(ctx, 1, rank);
+  if (failed(axes))
+    return failure();
+  Value one = indexConstant(b, loc, 1);
+  SmallVector<Value> dims, reduced, outSizes, loopSizes;
+  for (int64_t d = 0; d < rank; ++d) {
+    dims.push_back(dimSize(b, loc, x, d));
+    reduced.push_back(namesDim(b, loc, *axes, d));
+    outSizes.push_back(
+        b.createOrFold<arith::SelectOp>(loc, reduced[d], one, dims[d]));
+    loopSizes.push_back(
+        b.createOrFold<arith::SelectOp>(loc, reduced[d], dims[d], one));
+  }
+  SmallVector<Value> outDynamic, loopDynamic;
+  SmallVector<int64_t> outShape = staticShapeOf(outSizes, outDynamic);
+  SmallVector<int64_t> loopShape = staticShapeOf(loopSizes, loopDynamic);
+  Value init =
+      filledTensor(b, loc, outShape, elementType, outDynamic,
+                   identityValue(b, loc, elementType, initialKind(kind)));
+  Value extents = tensor::EmptyOp::create(b, loc, loopShape, b.getI8Type(),
+                                          loopDynamic);
+  SmallVector<AffineExpr> sums, kept, loops;
+  for (int64_t d = 0; d < rank; ++d) {
+    kept.push_back(getAffineDimExpr(d, context));
+    loops.push_back(getAffineDimExpr(rank + d, context));
+    sums.push_back(kept.back() + loops.back());
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(2 * rank, 0, sums, context),
+                              AffineMap::get(2 * rank, 0, loops, context),
+                              AffineMap::get(2 * rank, 0, kept, context)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.append(rank, utils::IteratorType::reduction);
+  Value result =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{x, extents},
+          ValueRange{init}, maps, iterators,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nl, combine(nb, nl, kind, args[2], args[0]));
+          })
+          .getResult(0);
+  if (kind == ReduceKind::Mean) {
+    Value count = one;
+    for (Value size : loopSizes)
+      count = b.createOrFold<arith::MulIOp>(loc, count, size);
+    result = divideByCount(ctx, result, count);
+  }
+  if (!keepDims) {
+    int64_t resultRank = rank - (int64_t)axes->size();
+    if (resultRank < 0)
+      return ctx.fail("has more axes than the input has dims");
+    SmallVector<Value> sizes = keptSizes(b, loc, dims, reduced, resultRank);
+    SmallVector<int64_t> shape(resultRank, ShapedType::kDynamic);
+    result = reshapeTo(b, loc, result, shape, sizes);
+  }
+  ctx.setOutput(0, result);
+  return success();
+}
+
 /// Reduces `x` over the sorted, normalized `axes`.
 Value reduce(NodeContext &ctx, Value x, ArrayRef<int64_t> axes,
              ReduceKind kind, bool keepDims) {
@@ -108,18 +200,7 @@ Value reduce(NodeContext &ctx, Value x, ArrayRef<int64_t> axes,
     for (int64_t axis : axes)
       count = b.createOrFold<arith::MulIOp>(loc, count,
                                             dimSize(b, loc, x, axis));
-    Value countInt =
-        arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
-    Value countValue = castScalar(b, loc, countInt, elementType);
-    bool isFloat = isa<FloatType>(elementType);
-    result = buildElementwise(
-        ctx, {result}, elementType,
-        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          return isFloat ? (Value)arith::DivFOp::create(nb, nl, args[0],
-                                                        countValue)
-                         : (Value)arith::DivSIOp::create(nb, nl, args[0],
-                                                         countValue);
-        });
+    result = divideByCount(ctx, result, count);
   }
   if (!keepDims)
     return result;
@@ -155,7 +236,12 @@ FailureOr<SmallVector<int64_t>> reductionAxes(NodeContext &ctx, int64_t rank,
                                               bool axesAsInput) {
   std::optional<SmallVector<int64_t>> axes;
   if (axesAsInput) {
-    if (ctx.hasInput(1)) {
+    // A run-time axes input of static length 0 is known to be empty.
+    RankedTensorType axesType = ctx.hasInput(1) ? ctx.inputType(1)
+                                                : RankedTensorType();
+    if (axesType && axesType.getRank() == 1 && axesType.getDimSize(0) == 0)
+      axes = SmallVector<int64_t>();
+    else if (ctx.hasInput(1)) {
       axes = ctx.constantInts(1);
       if (!axes)
         return ctx.fail("axes must be a constant");
@@ -189,6 +275,12 @@ template <ReduceKind Kind> LogicalResult convertReduce(NodeContext &ctx) {
   int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
   // ReduceSum took axes as an input at opset 13, the others at 18.
   bool axesAsInput = ctx.opset >= (Kind == ReduceKind::Sum ? 13 : 18);
+  bool keepDims = ctx.intAttr("keepdims", 1) != 0;
+  if (axesAsInput && ctx.hasInput(1) && !ctx.constantInts(1)) {
+    RankedTensorType axesType = ctx.inputType(1);
+    if (axesType.getRank() != 1 || axesType.getDimSize(0) != 0)
+      return reduceOverRuntimeAxes(ctx, x, Kind, keepDims);
+  }
   FailureOr<SmallVector<int64_t>> axes = reductionAxes(ctx, rank, axesAsInput);
   if (failed(axes))
     return failure();
@@ -196,7 +288,7 @@ template <ReduceKind Kind> LogicalResult convertReduce(NodeContext &ctx) {
     ctx.setOutput(0, x);
     return success();
   }
-  Value result = reduce(ctx, x, *axes, Kind, ctx.intAttr("keepdims", 1) != 0);
+  Value result = reduce(ctx, x, *axes, Kind, keepDims);
   if (!result)
     return failure();
   ctx.setOutput(0, result);

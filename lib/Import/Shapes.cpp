@@ -1,6 +1,6 @@
 //===- Shapes.cpp - Shape computation and data movement -------------------===//
 //
-// Shape, Reshape, Flatten, Squeeze, Unsqueeze, Expand, Transpose, Concat,
+// Shape, Reshape, Flatten, Squeeze, Unsqueeze, Expand, Tile, Transpose, Concat,
 // Slice, Split, Range, Trilu, Constant and ConstantOfShape.
 //
 // The exporters compute shapes in the graph (Shape -> Gather -> Concat ->
@@ -253,6 +253,29 @@ void forwardKnown(NodeContext &ctx, Value from, Value to) {
     ctx.graph.setElements(to, SmallVector<Value>(elements));
 }
 
+/// Whether a run-time size is certainly >= 0: built from tensor.dim and
+/// non-negative constants by the arithmetic of the exporters' shape
+/// subgraphs. Such a size cannot be Reshape's -1.
+bool isNonNegative(Value v, int depth = 0) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return *c >= 0;
+  Operation *op = v.getDefiningOp();
+  if (!op || depth > 8)
+    return false;
+  if (isa<tensor::DimOp>(op))
+    return true;
+  if (isa<arith::IndexCastOp, arith::AddIOp, arith::MulIOp, arith::DivUIOp,
+          arith::DivSIOp, arith::CeilDivSIOp, arith::FloorDivSIOp,
+          arith::MinSIOp, arith::MaxSIOp>(op))
+    return llvm::all_of(op->getOperands(), [&](Value operand) {
+      return isNonNegative(operand, depth + 1);
+    });
+  if (auto select = dyn_cast<arith::SelectOp>(op))
+    return isNonNegative(select.getTrueValue(), depth + 1) &&
+           isNonNegative(select.getFalseValue(), depth + 1);
+  return false;
+}
+
 LogicalResult convertReshape(NodeContext &ctx) {
   Value x = ctx.requiredInput(0), shapeInput = ctx.requiredInput(1);
   if (!x || !shapeInput)
@@ -335,6 +358,34 @@ LogicalResult convertReshape(NodeContext &ctx) {
                                               dimSize(b, loc, x, i));
       sizes[inferred] = b.createOrFold<arith::DivUIOp>(loc, total, product);
     }
+  } else if (llvm::any_of(sizes, [](Value v) { return !isNonNegative(v); })) {
+    // Without a known -1, an element computed at run time may be the -1
+    // (unless it is built from dims, as the exporters' shapes are): there it
+    // becomes the input's element count over the product of the other sizes
+    // (a product of 0 divides by 1 instead of trapping; ONNX leaves that
+    // case undefined).
+    Value one = indexConstant(b, loc, 1);
+    Value minusOne = indexConstant(b, loc, -1);
+    Value product = one;
+    SmallVector<Value> isMinusOne(rank);
+    for (int64_t i = 0; i < rank; ++i) {
+      Value factor = sizes[i];
+      if (!isNonNegative(sizes[i])) {
+        isMinusOne[i] = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, sizes[i], minusOne);
+        factor = arith::SelectOp::create(b, loc, isMinusOne[i], one, factor);
+      }
+      product = b.createOrFold<arith::MulIOp>(loc, product, factor);
+    }
+    Value total = one;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      total = b.createOrFold<arith::MulIOp>(loc, total, dimSize(b, loc, x, i));
+    Value divisor = arith::MaxSIOp::create(b, loc, product, one);
+    Value inferredSize = arith::DivSIOp::create(b, loc, total, divisor);
+    for (int64_t i = 0; i < rank; ++i)
+      if (isMinusOne[i])
+        sizes[i] = arith::SelectOp::create(b, loc, isMinusOne[i], inferredSize,
+                                           sizes[i]);
   }
   if (type.hasStaticShape() && llvm::none_of(shape, ShapedType::isDynamic)) {
     int64_t count = 1;
@@ -378,10 +429,77 @@ LogicalResult convertFlatten(NodeContext &ctx) {
   return success();
 }
 
+/// Whether axes come as an input (opset 13 on) whose values are known only
+/// at run time.
+bool runtimeAxes(NodeContext &ctx) {
+  return ctx.opset >= 13 && ctx.hasInput(1) && !ctx.constantInts(1);
+}
+
+/// Squeeze and Unsqueeze with run-time axes: the result's rank is known
+/// from the number of axes, which dims go or come is not, so the data (whose
+/// order neither op changes) is reshaped to sizes worked out at run time.
+LogicalResult squeezeAtRuntime(NodeContext &ctx, Value x) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  FailureOr<SmallVector<Value>> axes = runtimeAxisValues(ctx, 1, rank);
+  if (failed(axes))
+    return failure();
+  int64_t resultRank = rank - (int64_t)axes->size();
+  if (resultRank < 0)
+    return ctx.fail("has more axes than the input has dims");
+  SmallVector<Value> dims, squeezed;
+  for (int64_t i = 0; i < rank; ++i) {
+    dims.push_back(dimSize(b, loc, x, i));
+    squeezed.push_back(namesDim(b, loc, *axes, i));
+  }
+  SmallVector<Value> sizes = keptSizes(b, loc, dims, squeezed, resultRank);
+  SmallVector<int64_t> shape(resultRank, ShapedType::kDynamic);
+  ctx.setOutput(0, reshapeTo(b, loc, x, shape, sizes));
+  return success();
+}
+
+LogicalResult unsqueezeAtRuntime(NodeContext &ctx, Value x) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  RankedTensorType axesType = ctx.inputType(1);
+  int64_t resultRank =
+      rank + (axesType.getRank() == 1 ? axesType.getDimSize(0) : 0);
+  FailureOr<SmallVector<Value>> axes = runtimeAxisValues(ctx, 1, resultRank);
+  if (failed(axes))
+    return failure();
+  // Result dim k is a new 1 or the next input dim not yet used.
+  SmallVector<Value> sizes;
+  Value used = indexConstant(b, loc, 0);
+  Value one = indexConstant(b, loc, 1);
+  for (int64_t k = 0; k < resultRank; ++k) {
+    Value inserted = namesDim(b, loc, *axes, k);
+    if (rank == 0) {
+      sizes.push_back(one);
+      continue;
+    }
+    // Clamped so that tensor.dim stays in range where the dim is a new 1.
+    Value index = b.createOrFold<arith::MinSIOp>(
+        loc, used, indexConstant(b, loc, rank - 1));
+    Value dim = tensor::DimOp::create(b, loc, x, index);
+    sizes.push_back(b.createOrFold<arith::SelectOp>(loc, inserted, one, dim));
+    used = b.createOrFold<arith::AddIOp>(
+        loc, used,
+        b.createOrFold<arith::SelectOp>(loc, inserted,
+                                        indexConstant(b, loc, 0), one));
+  }
+  SmallVector<int64_t> shape(resultRank, ShapedType::kDynamic);
+  ctx.setOutput(0, reshapeTo(b, loc, x, shape, sizes));
+  return success();
+}
+
 LogicalResult convertSqueeze(NodeContext &ctx) {
   Value x = ctx.requiredInput(0);
   if (!x)
     return failure();
+  if (runtimeAxes(ctx))
+    return squeezeAtRuntime(ctx, x);
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
   bool error;
@@ -433,6 +551,8 @@ LogicalResult convertUnsqueeze(NodeContext &ctx) {
   Value x = ctx.requiredInput(0);
   if (!x)
     return failure();
+  if (runtimeAxes(ctx))
+    return unsqueezeAtRuntime(ctx, x);
   auto type = cast<RankedTensorType>(x.getType());
   bool error;
   std::optional<SmallVector<int64_t>> axes = axesOperand(ctx, 13, error);
@@ -549,6 +669,68 @@ LogicalResult convertExpand(NodeContext &ctx) {
                               runtime);
   }
   ctx.setOutput(0, runtime());
+  return success();
+}
+
+/// Tile: out[i] = x[i mod dim(x)] along every axis, with
+/// dim(out) = dim(x) * repeats. Built as a generic over the output that
+/// gathers from the input, so dynamic dims and run-time repeats both work.
+LogicalResult convertTile(NodeContext &ctx) {
+  Value x = ctx.requiredInput(0), repeatsInput = ctx.requiredInput(1);
+  if (!x || !repeatsInput)
+    return failure();
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  auto repeatsType = cast<RankedTensorType>(repeatsInput.getType());
+  if (repeatsType.getRank() != 1 || repeatsType.getDimSize(0) != rank)
+    return ctx.fail("repeats must be a 1-d tensor of length " +
+                    std::to_string(rank) + " (the input's rank)");
+  const KnownInts *known = ctx.known(1);
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynSizes, inDims;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t d = type.getDimSize(i);
+    std::optional<int64_t> r = known ? (*known)[i] : std::nullopt;
+    if (r && *r < 0)
+      return ctx.fail("repeats[" + std::to_string(i) + "] is negative (" +
+                      std::to_string(*r) + ")");
+    Value dim = dimSize(ctx.b, ctx.loc, x, i);
+    inDims.push_back(dim);
+    if (r && !ShapedType::isDynamic(d)) {
+      shape.push_back(d * *r);
+      continue;
+    }
+    shape.push_back(ShapedType::kDynamic);
+    Value rep = r ? indexConstant(ctx.b, ctx.loc, *r) : extractIndex(ctx, 1, i);
+    dynSizes.push_back(arith::MulIOp::create(ctx.b, ctx.loc, dim, rep));
+  }
+  if (ArrayRef<int64_t>(shape) == type.getShape() &&
+      llvm::none_of(shape, ShapedType::isDynamic)) {
+    ctx.setOutput(0, x);
+    return success();
+  }
+  Value init =
+      emptyTensor(ctx.b, ctx.loc, shape, type.getElementType(), dynSizes);
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(rank, ctx.context())};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  Value result =
+      linalg::GenericOp::create(
+          ctx.b, ctx.loc, TypeRange{init.getType()}, ValueRange{},
+          ValueRange{init}, maps, iterators,
+          [&](OpBuilder &b, Location loc, ValueRange) {
+            SmallVector<Value> indices;
+            for (int64_t i = 0; i < rank; ++i) {
+              Value idx = linalg::IndexOp::create(b, loc, i);
+              indices.push_back(
+                  arith::RemUIOp::create(b, loc, idx, inDims[i]));
+            }
+            linalg::YieldOp::create(
+                b, loc, tensor::ExtractOp::create(b, loc, x, indices).getResult());
+          })
+          .getResult(0);
+  ctx.setOutput(0, result);
   return success();
 }
 
@@ -679,6 +861,29 @@ LogicalResult convertConcat(NodeContext &ctx) {
 
 /// Clamps a start or end index of a positive-step slice into [0, dim], with
 /// negative values counting from the end.
+/// tensor.extract_slice, except of a tensor with a static 0 dim: every
+/// slice of it is empty, and extract_slice's verifier rejects even offset 0
+/// into a 0 dim, so that is a tensor.empty of the slice's sizes.
+Value sliceOrEmpty(OpBuilder &b, Location loc, Value x,
+                   ArrayRef<OpFoldResult> offsets,
+                   ArrayRef<OpFoldResult> sizes,
+                   ArrayRef<OpFoldResult> strides) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (!llvm::is_contained(type.getShape(), 0))
+    return tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides);
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicSizes;
+  for (auto [d, size] : llvm::enumerate(sizes)) {
+    std::optional<int64_t> constant = getConstantIntValue(size);
+    if (type.getDimSize(d) == 0)
+      constant = 0;
+    shape.push_back(constant ? *constant : ShapedType::kDynamic);
+    if (!constant)
+      dynamicSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+  }
+  return emptyTensor(b, loc, shape, type.getElementType(), dynamicSizes);
+}
+
 int64_t clampIndex(int64_t v, int64_t dim) {
   if (v < 0)
     v = v < -dim ? 0 : v + dim;
@@ -695,6 +900,98 @@ Value clampIndexValue(OpBuilder &b, Location loc, Value v, Value dim) {
   return b.createOrFold<arith::MinSIOp>(loc, r, dim);
 }
 
+/// Slice with axes or steps known only at run time, or a step below 0 (which
+/// tensor.extract_slice cannot express): every output element gathers
+/// x[start_d + i_d * step_d], with each dim's start, size and step worked out
+/// at run time by ONNX's clamping rules (a dim no axis names keeps start 0,
+/// step 1).
+LogicalResult convertSliceByGather(NodeContext &ctx, int64_t count) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value x = ctx.input(0);
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  auto c = [&](int64_t v) { return indexConstant(b, loc, v); };
+  auto cmp = [&](arith::CmpIPredicate p, Value l, Value r) {
+    return b.createOrFold<arith::CmpIOp>(loc, p, l, r);
+  };
+  auto select = [&](Value cond, Value t, Value f) {
+    return b.createOrFold<arith::SelectOp>(loc, cond, t, f);
+  };
+  SmallVector<Value> axes, starts, ends, steps;
+  for (int64_t j = 0; j < count; ++j) {
+    Value axis = ctx.hasInput(3) ? extractIndex(ctx, 3, j) : c(j);
+    Value wrapped = b.createOrFold<arith::AddIOp>(loc, axis, c(rank));
+    axes.push_back(
+        select(cmp(arith::CmpIPredicate::slt, axis, c(0)), wrapped, axis));
+    starts.push_back(extractIndex(ctx, 1, j));
+    ends.push_back(extractIndex(ctx, 2, j));
+    steps.push_back(ctx.hasInput(4) ? extractIndex(ctx, 4, j) : c(1));
+  }
+  SmallVector<Value> first(rank), stride(rank), sizes(rank);
+  for (int64_t d = 0; d < rank; ++d) {
+    Value dim = dimSize(b, loc, x, d);
+    Value start = c(0), end = dim, step = c(1);
+    for (int64_t j = 0; j < count; ++j) {
+      Value named = cmp(arith::CmpIPredicate::eq, axes[j], c(d));
+      start = select(named, starts[j], start);
+      end = select(named, ends[j], end);
+      step = select(named, steps[j], step);
+    }
+    // A 0 step is invalid ONNX; stepping by 1 keeps it from trapping.
+    step = select(cmp(arith::CmpIPredicate::eq, step, c(0)), c(1), step);
+    Value backwards = cmp(arith::CmpIPredicate::slt, step, c(0));
+    auto wrap = [&](Value v) {
+      Value plusDim = b.createOrFold<arith::AddIOp>(loc, v, dim);
+      return select(cmp(arith::CmpIPredicate::slt, v, c(0)), plusDim, v);
+    };
+    // Forwards: start and end clamp to [0, dim]; backwards: start to
+    // [0, dim - 1] and end to [-1, dim - 1].
+    Value dimMinusOne = b.createOrFold<arith::SubIOp>(loc, dim, c(1));
+    Value high = select(backwards, dimMinusOne, dim);
+    Value endLow = select(backwards, c(-1), c(0));
+    Value s = b.createOrFold<arith::MinSIOp>(
+        loc, b.createOrFold<arith::MaxSIOp>(loc, wrap(start), c(0)), high);
+    Value e = b.createOrFold<arith::MinSIOp>(
+        loc, b.createOrFold<arith::MaxSIOp>(loc, wrap(end), endLow), high);
+    Value distance = select(backwards, b.createOrFold<arith::SubIOp>(loc, s, e),
+                            b.createOrFold<arith::SubIOp>(loc, e, s));
+    Value magnitude =
+        select(backwards, b.createOrFold<arith::SubIOp>(loc, c(0), step), step);
+    Value size = b.createOrFold<arith::CeilDivSIOp>(loc, distance, magnitude);
+    sizes[d] = b.createOrFold<arith::MaxSIOp>(loc, size, c(0));
+    first[d] = s;
+    stride[d] = step;
+  }
+  // Sizes that folded (constant bounds, axes and steps) give static dims.
+  SmallVector<Value> dynamicSizes;
+  SmallVector<int64_t> shape = staticShapeOf(sizes, dynamicSizes);
+  Value init = emptyTensor(b, loc, shape, type.getElementType(), dynamicSizes);
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(rank, ctx.context())};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  Value result =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+          maps, iterators,
+          [&](OpBuilder &nb, Location nloc, ValueRange) {
+            SmallVector<Value> indices;
+            for (int64_t d = 0; d < rank; ++d) {
+              Value i = linalg::IndexOp::create(nb, nloc, d);
+              Value offset = arith::MulIOp::create(nb, nloc, i, stride[d]);
+              indices.push_back(
+                  arith::AddIOp::create(nb, nloc, first[d], offset));
+            }
+            linalg::YieldOp::create(
+                nb, nloc,
+                tensor::ExtractOp::create(nb, nloc, x, indices).getResult());
+          })
+          .getResult(0);
+  ctx.setOutput(0, result);
+  return success();
+}
+
 LogicalResult convertSlice(NodeContext &ctx) {
   if (ctx.opset < 10)
     return ctx.fail("Slice before opset 10 (bounds as attributes) is not "
@@ -708,24 +1005,28 @@ LogicalResult convertSlice(NodeContext &ctx) {
   if (startsType.getRank() != 1 || startsType.isDynamicDim(0))
     return ctx.fail("starts must be a 1-d tensor of static length");
   int64_t count = startsType.getDimSize(0);
+  for (unsigned operand : {2u, 3u, 4u}) {
+    RankedTensorType t = ctx.hasInput(operand) ? ctx.inputType(operand)
+                                               : RankedTensorType();
+    if (t && (t.getRank() != 1 || t.getDimSize(0) != count))
+      return ctx.fail("starts, ends, axes and steps differ in length");
+  }
   SmallVector<int64_t> axes, steps(count, 1);
-  if (ctx.hasInput(3)) {
-    std::optional<SmallVector<int64_t>> a = ctx.constantInts(3);
-    if (!a)
-      return ctx.fail("axes must be a constant");
-    axes = *a;
+  std::optional<SmallVector<int64_t>> knownAxes =
+      ctx.hasInput(3) ? ctx.constantInts(3) : std::nullopt;
+  std::optional<SmallVector<int64_t>> knownSteps =
+      ctx.hasInput(4) ? ctx.constantInts(4) : std::nullopt;
+  if ((ctx.hasInput(3) && !knownAxes) || (ctx.hasInput(4) && !knownSteps) ||
+      (knownSteps && llvm::any_of(*knownSteps, [](int64_t s) { return s < 0; })))
+    return convertSliceByGather(ctx, count);
+  if (knownAxes) {
+    axes = *knownAxes;
   } else {
     for (int64_t i = 0; i < count; ++i)
       axes.push_back(i);
   }
-  if (ctx.hasInput(4)) {
-    std::optional<SmallVector<int64_t>> s = ctx.constantInts(4);
-    if (!s)
-      return ctx.fail("steps must be a constant");
-    steps = *s;
-  }
-  if ((int64_t)axes.size() != count || (int64_t)steps.size() != count)
-    return ctx.fail("starts, ends, axes and steps differ in length");
+  if (knownSteps)
+    steps = *knownSteps;
 
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
@@ -746,8 +1047,6 @@ LogicalResult convertSlice(NodeContext &ctx) {
     int64_t step = steps[j];
     if (step == 0)
       return ctx.fail("steps must not be 0");
-    if (step < 0)
-      return ctx.fail("negative steps are not supported");
     const KnownInts *starts = ctx.known(1), *ends = ctx.known(2);
     std::optional<int64_t> start = starts ? (*starts)[j] : std::nullopt;
     std::optional<int64_t> end = ends ? (*ends)[j] : std::nullopt;
@@ -778,7 +1077,7 @@ LogicalResult convertSlice(NodeContext &ctx) {
     sizes[*axis] = getAsOpFoldResult(size);
   }
   auto runtime = [&]() -> Value {
-    return tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides);
+    return sliceOrEmpty(b, loc, x, offsets, sizes, strides);
   };
   const KnownInts *xKnown = ctx.known(0);
   if (xKnown && rank == 1) {
@@ -808,16 +1107,22 @@ LogicalResult convertSplit(NodeContext &ctx) {
     return failure();
   int64_t outputs = ctx.numOutputs();
   std::optional<SmallVector<int64_t>> split;
+  // Sizes given as a tensor known only at run time are read there.
+  bool runtimeSplit = false;
   if (ctx.opset >= 13) {
     if (ctx.hasInput(1)) {
       split = ctx.constantInts(1);
-      if (!split)
-        return ctx.fail("split must be a constant");
+      RankedTensorType splitType = ctx.inputType(1);
+      runtimeSplit = !split;
+      if (runtimeSplit && (splitType.getRank() != 1 ||
+                           splitType.getDimSize(0) != outputs))
+        return ctx.fail("split must be a 1-d tensor of " +
+                        std::to_string(outputs) + " sizes (one per output)");
     }
   } else {
     split = ctx.intsAttr("split");
   }
-  if (ctx.opset >= 18 && !split) {
+  if (ctx.opset >= 18 && !split && !runtimeSplit) {
     const onnx::AttributeProto *n = ctx.attr("num_outputs");
     if (!n)
       return ctx.fail("needs 'split' or 'num_outputs'");
@@ -834,7 +1139,10 @@ LogicalResult convertSplit(NodeContext &ctx) {
   Location loc = ctx.loc;
   int64_t dim = type.getDimSize(*axis);
   SmallVector<OpFoldResult> pieceSizes;
-  if (split) {
+  if (runtimeSplit) {
+    for (int64_t i = 0; i < outputs; ++i)
+      pieceSizes.push_back(getAsOpFoldResult(extractIndex(ctx, 1, i)));
+  } else if (split) {
     int64_t sum = 0;
     for (int64_t s : *split) {
       if (s < 0)
@@ -869,7 +1177,7 @@ LogicalResult convertSplit(NodeContext &ctx) {
     offsets[*axis] = offset;
     sizes[*axis] = pieceSizes[i];
     Value piece =
-        tensor::ExtractSliceOp::create(b, loc, x, offsets, sizes, strides);
+        sliceOrEmpty(b, loc, x, offsets, sizes, strides);
     ctx.setOutput(i, piece);
     offset = getAsOpFoldResult(b.createOrFold<arith::AddIOp>(
         loc, getValueOrCreateConstantIndexOp(b, loc, offset),
@@ -1006,6 +1314,7 @@ void onebit::importer::registerShapeOps(OpRegistry &r) {
   r.add("Squeeze", convertSqueeze);
   r.add("Unsqueeze", convertUnsqueeze);
   r.add("Expand", convertExpand);
+  r.add("Tile", convertTile);
   r.add("Transpose", convertTranspose);
   r.add("Concat", convertConcat);
   r.add("Slice", convertSlice);

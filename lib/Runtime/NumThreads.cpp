@@ -27,8 +27,8 @@ int32_t parsePositiveCount(const char *text) {
 } // namespace
 
 extern "C" ONEBIT_EXPORT int32_t onebit_num_threads(void) {
-  // Read on every call, not cached: the thread pool to come reads it once,
-  // and tests may change it between calls.
+  // Read on every call, not cached: the thread pool (ParallelFor.cpp)
+  // reads it once, when it is made, and tests may change it between calls.
   if (int32_t requested = parsePositiveCount(std::getenv("ONEBIT_NUM_THREADS")))
     return requested;
   unsigned cores = std::thread::hardware_concurrency();

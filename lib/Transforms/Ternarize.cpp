@@ -17,6 +17,7 @@
 #include "onebit/Quant/Svid.h"
 #include "onebit/Transforms/Passes.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
@@ -99,8 +100,7 @@ public:
 
     if (isSkipped(layer) || !weightType.hasStaticShape() ||
         weightType.getNumElements() < options.minElements ||
-        !layer.getInput().getType().getElementType().isF32() ||
-        ShapedType::isDynamic(layer.getInput().getType().getShape().back()))
+        !layer.getInput().getType().getElementType().isF32())
       return;
     std::optional<std::vector<float>> weights =
         readConstantWeights(layer.getWeight());
@@ -109,6 +109,7 @@ public:
     quant::MatrixView view{weights->data(), report.rows, report.cols};
 
     OpBuilder builder(layer);
+    refineInputFeatures(builder, layer);
     Value replacement = quantizeLossless(builder, layer, view);
     if (!replacement && options.exactOnly)
       return;
@@ -138,6 +139,21 @@ public:
   std::vector<LayerQuantReport> takeReports() { return std::move(reports); }
 
 private:
+  /// The packed layers need the input's feature count statically; a linear
+  /// layer's input has as many features as its weight has columns, so an
+  /// input whose last dim is dynamic (an exporter's reshape the importer
+  /// could not resolve) is cast to that size.
+  void refineInputFeatures(OpBuilder &builder, LinearOp layer) {
+    RankedTensorType inputType = layer.getInput().getType();
+    if (!ShapedType::isDynamic(inputType.getShape().back()))
+      return;
+    SmallVector<int64_t> shape(inputType.getShape());
+    shape.back() = layer.getWeight().getType().getDimSize(1);
+    Value refined = tensor::CastOp::create(
+        builder, layer.getLoc(), inputType.clone(shape), layer.getInput());
+    layer.getInputMutable().assign(refined);
+  }
+
   bool isSkipped(LinearOp layer) {
     return skip && layer.getLayerName() && skip->match(*layer.getLayerName());
   }

@@ -158,8 +158,9 @@ class InferenceSession:
             raise InvalidArgument(
                 f"input '{arg.name}': expected rank {len(arg.shape)}, got "
                 f"{array.ndim}")
-        # The runtime takes dense row-major data.
-        return np.ascontiguousarray(array)
+        # The runtime takes dense row-major data. (np.ascontiguousarray
+        # would turn a 0-d array into a 1-d one.)
+        return array if array.flags.c_contiguous else array.copy(order="C")
 
     def _fill_tensors(self, tensors, arrays: List[np.ndarray]) -> None:
         for tensor, arg, array in zip(tensors, self._inputs, arrays):

@@ -16,6 +16,18 @@ func.func @ternary_per_tensor(%x: tensor<4xf32>) -> tensor<2xf32> {
   return %y : tensor<2xf32>
 }
 
+// An input whose feature count is dynamic is cast to the weight's column
+// count, which the packed layers need statically.
+// CHECK-LABEL: func @dynamic_features
+// CHECK: %[[X:.*]] = tensor.cast %arg0 : tensor<?x?xf32> to tensor<?x4xf32>
+// CHECK: onebit.ternary_linear %[[X]] {layer_name = "dyn"
+// CHECK-SAME: tensor<?x4xf32> -> tensor<?x2xf32>
+func.func @dynamic_features(%x: tensor<?x?xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<[[0.25, 0.0, -0.25, 0.25], [0.0, -0.0, 0.25, -0.25]]> : tensor<2x4xf32>
+  %y = onebit.linear %x, %w {layer_name = "dyn"} : tensor<?x?xf32>, tensor<2x4xf32> -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
 // One magnitude per row: a per-channel scale.
 // CHECK-LABEL: func @ternary_per_channel
 // CHECK: onebit.ternary_linear %arg0 {layer_name = "tc", packed_weights = dense_resource<tc> : tensor<2x2x1xi8>, scale = dense<[5.000000e-01, 1.250000e-01]> : tensor<2xf32>}
@@ -47,3 +59,4 @@ func.func @not_exact(%x: tensor<4xf32>) -> tensor<2xf32> {
 // CHECK-DAG: t: "0x0100000009040408"
 // CHECK-DAG: tc: "0x0100000009020108"
 // CHECK-DAG: b: "0x010000000D06"
+

@@ -6,7 +6,8 @@
 //   inputs   x          float32 [?, 8]
 //            input_ids  int64   [3]
 //   outputs  y             float32 [?, 8]  x + 1, malloc'ed, aligned with an
-//                                          offset, like memref.alloc
+//                                          offset, like memref.alloc, and
+//                                          computed by a parallel loop
 //            y_transposed  float32 [8, ?]  a strided view of y's allocation
 //            x_echo        float32 [?, 8]  the input x itself
 //            table         int64   [4]     a constant global (0xdeadbeef)
@@ -20,6 +21,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+// The runtime's parallel loop (lib/Runtime/ParallelFor.h), called the way
+// code from --onebit-emit-parallel-dispatch calls it.
+extern "C" void onebit_parallel_for(void (*body)(void *, int64_t, int64_t),
+                                    void *ctx, int64_t begin, int64_t end);
 
 extern "C" const char onebit_model_signature[] = "in\tx\t1\t-1,8\n"
                                                  "in\tinput_ids\t7\t3\n"
@@ -71,6 +77,17 @@ float *allocateFloats(int64_t count, void *&allocated) {
   return reinterpret_cast<float *>((address + 63) & ~uintptr_t(63));
 }
 
+/// y = x + 1 for rows [begin, end) of the [?, 8] input.
+struct AddOneRows {
+  const float *x;
+  float *y;
+  static void run(void *ctx, int64_t begin, int64_t end) {
+    auto *rows = static_cast<AddOneRows *>(ctx);
+    for (int64_t i = begin * 8; i < end * 8; ++i)
+      rows->y[i] = rows->x[i] + 1.0f;
+  }
+};
+
 } // namespace
 
 extern "C" void onebit_model_entry(void **inputs, void *results) {
@@ -82,8 +99,10 @@ extern "C" void onebit_model_entry(void **inputs, void *results) {
 
   void *yAllocated;
   float *yAligned = allocateFloats(batch * 8, yAllocated);
-  for (int64_t i = 0; i < batch * 8; ++i)
-    yAligned[kOffset + i] = xData[i] + 1.0f;
+  // Over rows on the runtime's thread pool, as a compiled parallel loop
+  // would: the tests of concurrent runs then share the pool too.
+  AddOneRows rows{xData, yAligned + kOffset};
+  onebit_parallel_for(&AddOneRows::run, &rows, 0, batch);
   out.y = {yAllocated, yAligned, kOffset, {batch, 8}, {8, 1}};
   out.yTransposed = {yAllocated, yAligned, kOffset, {8, batch}, {1, 8}};
 

@@ -2,6 +2,8 @@
 #ifndef ONEBIT_CONVERSION_PARALLELDISPATCH_H
 #define ONEBIT_CONVERSION_PARALLELDISPATCH_H
 
+#include "onebit/Runtime/ModelABI.h"
+
 #include <string>
 
 namespace onebit {
@@ -13,7 +15,7 @@ inline constexpr const char *kParallelTrampolinePrefix =
     "__onebit_parallel_trampoline_";
 /// void onebit_parallel_for(void (*)(void *, int64_t, int64_t), void *,
 ///                          int64_t begin, int64_t end), in the runtime.
-inline constexpr const char *kParallelForSymbol = "onebit_parallel_for";
+inline constexpr const char *kParallelForSymbol = abi::kParallelForSymbol;
 
 inline std::string parallelDispatchName(unsigned index) {
   return kParallelDispatchPrefix + std::to_string(index);

@@ -23,8 +23,21 @@
 // The runtime refers to both symbols with hidden visibility: they must be
 // defined in the same model.so, and they are not exported from it. It also
 // defines `memrefCopy` (memref.copy of non-contiguous memrefs), so the code
-// needs no libmlir_c_runner_utils; anything else it calls must come from
-// libc, libm or libstdc++.
+// needs no libmlir_c_runner_utils, and (hidden) the parallel loop
+//
+//   void onebit_parallel_for(void (*body)(void *ctx, int64_t begin,
+//                                         int64_t end),
+//                            void *ctx, int64_t begin, int64_t end);
+//
+// which runs body over chunks of [begin, end) on the model's thread pool,
+// each iteration exactly once, and returns when all have run; `body` may be
+// called from several threads at once and may itself call
+// onebit_parallel_for (which then runs inline). Anything else the code calls
+// must come from libc, libm or libstdc++.
+//
+// A model.so exports kExportedSymbols and nothing else: onebit-compile links
+// it with a version script, so the compiled functions (the entry function,
+// its C interface, outlined loops) stay local to it.
 //
 // The signature is one line per tensor, fields separated by tabs:
 //   in|out <TAB> name <TAB> dtype number (onebit_dtype) <TAB> dims
@@ -40,6 +53,17 @@ constexpr const char *kSignatureSymbol = "onebit_model_signature";
 constexpr const char *kEntrySymbol = "onebit_model_entry";
 /// The marker MLIR's memref lowering stores as `allocated` for globals.
 constexpr unsigned long kGlobalMemrefMarker = 0xdeadbeef;
+/// The runtime's parallel loop, which compiled code calls.
+constexpr const char *kParallelForSymbol = "onebit_parallel_for";
+/// What a model.so exports: the C API of onebit_runtime.h and memrefCopy.
+/// (test/runtime/CheckModelExports.cmake checks built libraries against its
+/// own copy of this list.)
+constexpr const char *kExportedSymbols[] = {
+    "memrefCopy",          "onebit_check_signature", "onebit_free_outputs",
+    "onebit_input_info",   "onebit_num_inputs",      "onebit_num_outputs",
+    "onebit_num_threads",  "onebit_output_info",     "onebit_run",
+    "onebit_status_free",  "onebit_status_message",
+};
 } // namespace onebit::abi
 
 #endif // ONEBIT_RUNTIME_MODELABI_H

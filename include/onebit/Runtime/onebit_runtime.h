@@ -83,7 +83,8 @@ onebit_status onebit_run(const onebit_tensor *inputs, int32_t num_inputs,
 void onebit_free_outputs(onebit_tensor *outputs);
 
 /* Threads used for parallel loops: ONEBIT_NUM_THREADS if set to a positive
- * integer, else all cores. */
+ * integer, else all cores. Read on every call here; the model's thread pool
+ * reads it once, when the model's first parallel loop starts it. */
 int32_t onebit_num_threads(void);
 
 #ifdef __cplusplus

@@ -1,0 +1,124 @@
+"""The exported GPT-2, LLaMA, BERT and BitNet models under test/models,
+compiled by onebit-compile and run through the Python session.
+
+Oracles: onnxruntime's outputs saved beside each export (by
+scripts/export_models.py) for the float and the lossless builds; the
+reference lowering (--onebit-lower-to-linalg, plain linalg.matmul over the
+unpacked weights) for the lossy absmean and svid builds, whose add-only
+kernels it checks on real layer shapes. One .so serves every saved shape.
+
+Needs ONEBIT_COMPILE and ONEBIT_OPT (ctest sets them).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+MODELS_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(MODELS_DIR.parents[1] / "python"))
+import onebit  # noqa: E402
+
+MODELS = sorted(p.name for p in MODELS_DIR.iterdir() if (p / "model.onnx").is_file())
+TOLERANCE = dict(rtol=1e-4, atol=1e-4)
+
+
+def tool(name):
+    path = os.environ.get(name)
+    if not path or not os.path.isfile(path):
+        pytest.fail(f"set {name} to the built tool (ctest does)")
+    return path
+
+
+def run_tool(*args):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    assert p.returncode == 0, f"{' '.join(map(str, args))} failed:\n{p.stderr}"
+    return p
+
+
+def compile_model(model, out_dir, *flags):
+    so = out_dir / "model.so"
+    run_tool(tool("ONEBIT_COMPILE"), MODELS_DIR / model / "model.onnx",
+             "-o", so, *flags)
+    return onebit.InferenceSession(str(so))
+
+
+def saved_runs(model):
+    """(shape, feeds, expected outputs by name) for every saved shape."""
+    manifest = json.loads((MODELS_DIR / model / "manifest.json").read_text())
+    assert manifest["shapes"], f"{model} has no saved inputs"
+    for shape in manifest["shapes"]:
+        saved = np.load(MODELS_DIR / model / f"io_{shape}.npz")
+        feeds = {k: saved[k] for k in saved.files if not k.startswith("out:")}
+        expected = {k[4:]: saved[k] for k in saved.files if k.startswith("out:")}
+        yield shape, feeds, expected
+
+
+def run_all(session, feeds):
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, feeds)))
+
+
+def assert_matches_onnxruntime(session, model):
+    for shape, feeds, expected in saved_runs(model):
+        actual = run_all(session, feeds)
+        assert actual.keys() == expected.keys()
+        for name, want in expected.items():
+            np.testing.assert_allclose(
+                actual[name], want, **TOLERANCE,
+                err_msg=f"{model} {shape} output {name}")
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_float_build_matches_onnxruntime(model, tmp_path):
+    assert_matches_onnxruntime(
+        compile_model(model, tmp_path, "--quantize=none"), model)
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.startswith("bitnet")])
+def test_bitnet_auto_packs_every_linear_losslessly(model, tmp_path):
+    report_path = tmp_path / "report.json"
+    session = compile_model(model, tmp_path, "--quantize=auto",
+                            f"--report={report_path}")
+    manifest = json.loads((MODELS_DIR / model / "manifest.json").read_text())
+    layers = json.loads(report_path.read_text())["layers"]
+    assert len(layers) == manifest["weight_matmuls"]
+    for layer in layers:
+        assert layer["form"] == "ternary" and layer["lossless"], layer
+        assert layer["bits_per_weight"] < 2.1, layer
+    assert_matches_onnxruntime(session, model)
+
+
+QUANTIZED = [("gpt2-torchscript", "svid"), ("llama-torchscript", "svid"),
+             ("bert-torchscript", "svid"), ("gpt2-dynamo", "absmean"),
+             ("llama-dynamo", "absmean"), ("bert-dynamo", "absmean")]
+
+
+@pytest.mark.parametrize("model,method", QUANTIZED)
+def test_quantized_build_matches_reference_lowering(model, method, tmp_path):
+    fast = compile_model(model, tmp_path, f"--quantize={method}")
+    # The same quantized IR, lowered by the reference path instead.
+    quantized = tmp_path / "quantized.mlir"
+    reference_ir = tmp_path / "reference.mlir"
+    run_tool(tool("ONEBIT_COMPILE"), MODELS_DIR / model / "model.onnx",
+             f"--quantize={method}", "--emit=onebit", "-o", quantized)
+    assert "onebit.linear" not in quantized.read_text()
+    run_tool(tool("ONEBIT_OPT"), quantized, "--onebit-lower-to-linalg",
+             "-o", reference_ir)
+    reference_so = tmp_path / "reference.so"
+    run_tool(tool("ONEBIT_COMPILE"), reference_ir, "-o", reference_so)
+    reference = onebit.InferenceSession(str(reference_so))
+    for shape, feeds, expected in saved_runs(model):
+        want = run_all(reference, feeds)
+        got = run_all(fast, feeds)
+        for name in expected:
+            np.testing.assert_allclose(got[name], want[name], **TOLERANCE,
+                                       err_msg=f"{model} {shape} {name}")
+            # Quantization changed the result: the check compares kernels,
+            # not two float builds.
+            assert not np.allclose(want[name], expected[name], rtol=1e-3,
+                                   atol=1e-3)
