@@ -50,11 +50,17 @@ def LowerToVectorKernels : Pass<"onebit-lower-to-vector"> {
     activation quantization run once per activation row before the loops.
     The kernel works on buffers (`bufferization.to_buffer` of its operands,
     a `memref.alloc` for the result), so it composes with one-shot
-    bufferization. `onebit.linear` is left for the linalg path.
+    bufferization. `onebit.linear` is left for the linalg path, unless
+    `float-layers` is set: then it runs in the same loop nest (threads over
+    output channels, vector accumulators over K) with `acc = fma(x, W[n, k
+    .. k+w), acc)` as the inner step: the float layers' dot products then
+    sum in `vector-width` partial sums rather than in order.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "Lanes per vector: 16 for AVX-512, 8 for AVX2 (a multiple of 8)">,
+    Option<"floatLayers", "float-layers", "bool", /*default=*/"false",
+           "Also lower onebit.linear, with vector FMAs over its float weights">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",

@@ -8,7 +8,11 @@
 using namespace mlir;
 
 std::string onebit::cpuLowerLayersPipeline(const CpuPipelineOptions &options) {
-  return llvm::formatv("onebit-lower-to-vector{{vector-width={0}}, "
+  // Float linear layers take the same threaded vector loop nest as the
+  // low-bit ones (FMAs instead of masked adds); what is left of onebit (none
+  // in practice) goes the reference way.
+  return llvm::formatv("onebit-lower-to-vector{{vector-width={0} "
+                       "float-layers=true}, "
                        "onebit-lower-to-linalg, canonicalize, cse, "
                        "func.func(linalg-fuse-elementwise-ops), canonicalize",
                        options.vectorWidth)

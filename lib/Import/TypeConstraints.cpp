@@ -6,8 +6,9 @@
 // type constraints, every node's input element types are checked against its
 // libonnx schema before it is imported: inputs bound to one type parameter
 // (the T of Add(A: T, B: T)) must agree, and each must be one the parameter
-// allows. The ONNX checker does not do this (it only checks types with full
-// shape inference), and it is skipped for opsets newer than libonnx knows.
+// allows; and an op must exist at the model's opset at all. The ONNX checker
+// does not check types (only its full shape inference does), and it is
+// skipped for opsets newer than libonnx knows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,12 +56,17 @@ LogicalResult NodeContext::checkInputTypes() {
   // An op that only appears in a later opset (Where in an opset-8 model) has
   // no constraints to check here, and is not ONNX at this opset.
   if (!schema) {
-    if (const onnx::OpSchema *later =
-            onnx::OpSchemaRegistry::Schema(node.op_type(), domain))
-      return fail(node.op_type() + " does not exist in opset " +
-                  std::to_string(opset) + " (it was added in opset " +
-                  std::to_string(later->since_version()) + ")");
-    return success();
+    const onnx::OpSchema *latest =
+        onnx::OpSchemaRegistry::Schema(node.op_type(), domain);
+    if (!latest)
+      return success();
+    int64_t first = opset + 1;
+    while (first < latest->since_version() &&
+           !onnx::OpSchemaRegistry::Schema(node.op_type(), first, domain))
+      ++first;
+    return fail(node.op_type() + " does not exist in opset " +
+                std::to_string(opset) + " (it was added in opset " +
+                std::to_string(first) + ")");
   }
   if (schema->inputs().empty())
     return success();

@@ -35,6 +35,7 @@ namespace {
 struct KernelOperands {
   Value x;          // M x K activations (f32), contiguous rows
   Value packed;     // ternary: N x 2 x ceil(K/8); sign: N x ceil(K/8) (i8)
+  Value weights;    // float layers: N x K (f32) instead of packed bits
   Value scale;      // 1 or N values (scale or h), or null
   Value bias;       // N values, or null
   Value rowDivisor; // M values (the int8 factor r), or null
@@ -92,6 +93,20 @@ Value loadBitMask(OpBuilder &b, Location loc, const KernelOperands &ops,
 Value accumulate(OpBuilder &b, Location loc, const KernelOperands &ops,
                  Value acc, Value x, Value n, Value k, int64_t width,
                  bool tail) {
+  if (ops.weights) {
+    auto vectorType = cast<VectorType>(x.getType());
+    Value w;
+    if (tail) {
+      Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+      w = vector::TransferReadOp::create(b, loc, vectorType, ops.weights,
+                                         ValueRange{n, k}, zero,
+                                         ArrayRef<bool>{false});
+    } else {
+      w = vector::LoadOp::create(b, loc, vectorType, ops.weights,
+                                 ValueRange{n, k});
+    }
+    return vector::FMAOp::create(b, loc, x, w, acc);
+  }
   Value byte = arith::DivUIOp::create(b, loc, k, indexConstant(b, loc, 8));
   if (!ops.ternary) {
     Value positive =
@@ -269,6 +284,45 @@ struct SignLinearOpToVector : OpConversionPattern<SignLinearOp> {
   int64_t width;
 };
 
+/// Float layers in the same loop nest, with FMAs over the weights in place
+/// of the masked adds: threads over output channels and vector partial sums
+/// over K, which the linalg path (scalar, in-order sums) does not give.
+struct FloatLinearOpToVector : OpConversionPattern<LinearOp> {
+  FloatLinearOpToVector(MLIRContext *context, int64_t width)
+      : OpConversionPattern(context), width(width) {}
+
+  LogicalResult
+  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType weightType = op.getWeight().getType();
+    if (!weightType.hasStaticShape() || !weightType.getElementType().isF32() ||
+        !op.getInput().getType().getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "needs static f32 weights");
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    if (ShapedType::isDynamic(inputType.getShape().back())) {
+      SmallVector<int64_t> shape(inputType.getShape());
+      shape.back() = weightType.getDimSize(1);
+      input = tensor::CastOp::create(rewriter, loc, inputType.clone(shape),
+                                     input);
+    }
+    Value x = collapseToMatrix(rewriter, loc, input);
+    KernelOperands ops;
+    ops.inFeatures = weightType.getDimSize(1);
+    ops.outFeatures = weightType.getDimSize(0);
+    ops.weights = readBuffer(rewriter, loc, adaptor.getWeight());
+    if (adaptor.getBias())
+      ops.bias = readBuffer(rewriter, loc, adaptor.getBias());
+    Value y = emitLayer(rewriter, loc, ops, x, width);
+    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y, input,
+                                            op.getType()));
+    return success();
+  }
+
+  int64_t width;
+};
+
 struct LowerToVectorKernelsPass
     : onebit::impl::LowerToVectorKernelsBase<LowerToVectorKernelsPass> {
   using LowerToVectorKernelsBase::LowerToVectorKernelsBase;
@@ -290,6 +344,15 @@ struct LowerToVectorKernelsPass
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateOnebitToVectorPatterns(patterns, vectorWidth);
+    if (floatLayers) {
+      // Layers whose weights are not static f32 stay for the linalg path.
+      target.addDynamicallyLegalOp<LinearOp>([](LinearOp op) {
+        RankedTensorType weight = op.getWeight().getType();
+        return !weight.hasStaticShape() || !weight.getElementType().isF32() ||
+               !op.getInput().getType().getElementType().isF32();
+      });
+      patterns.add<FloatLinearOpToVector>(&getContext(), vectorWidth);
+    }
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
