@@ -97,10 +97,36 @@ func.func @int8(%x: tensor<8xf32>) -> tensor<2xf32> {
 
 // -----
 
-// Float layers are not this pass's business.
+// Float layers are not this pass's business (unless float-layers is set).
 // CHECK-LABEL: func @float_layer
 // CHECK: onebit.linear
 func.func @float_layer(%x: tensor<4x8xf32>, %w: tensor<3x8xf32>) -> tensor<4x3xf32> {
   %y = onebit.linear %x, %w : tensor<4x8xf32>, tensor<3x8xf32> -> tensor<4x3xf32>
   return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// From 4 groups of `vector-width` inputs on, the main loop keeps 4
+// independent accumulators (one would chain every add to the previous one),
+// summed pairwise after it; then single groups, then the tail. K = 152: one
+// step of 4 x 16 twice (128), one group of 16 (144), a tail of 8.
+// CHECK-LABEL: func @four_accumulators
+// CHECK: %[[R:.*]]:4 = scf.for %[[K:.*]] = %c0{{.*}} to %c128{{.*}} step %c64{{.*}} iter_args(%[[A0:.*]] = %[[Z:.*]], %[[A1:.*]] = %[[Z]], %[[A2:.*]] = %[[Z]], %[[A3:.*]] = %[[Z]]) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-NOT: arith.mulf
+// CHECK: %[[S:.*]] = arith.select
+// CHECK-NOT: arith.mulf
+// CHECK: scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>
+// CHECK: %[[P01:.*]] = arith.addf %[[R]]#0, %[[R]]#1 : vector<16xf32>
+// CHECK: %[[P23:.*]] = arith.addf %[[R]]#2, %[[R]]#3 : vector<16xf32>
+// CHECK: %[[P:.*]] = arith.addf %[[P01]], %[[P23]] : vector<16xf32>
+// CHECK: scf.for %{{.*}} = %c128{{.*}} to %c144{{.*}} step %c16{{.*}} iter_args(%{{.*}} = %[[P]]) -> (vector<16xf32>)
+// CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %c144{{.*}}]
+// CHECK: vector.reduction <add>
+// W8-LABEL: func @four_accumulators
+// W8: scf.for %{{.*}} = %c0{{.*}} to %c128{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// W8: scf.for %{{.*}} = %c128{{.*}} to %c152{{.*}} step %c8
+func.func @four_accumulators(%x: tensor<1x152xf32>) -> tensor<1x2xf32> {
+  %y = onebit.sign_linear %x {packed_signs = dense<85> : tensor<2x19xi8>} : tensor<1x152xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
 }
