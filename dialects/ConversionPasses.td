@@ -29,17 +29,21 @@ def LowerToVectorKernels : Pass<"onebit-lower-to-vector"> {
 
     ```
     scf.parallel over output channels n {
-      for each activation row m {
-        acc = 0 (a vector of `vector-width` lanes)
-        for each group of `vector-width` inputs k {
-          x     = the activations x[m, k .. k+w)
-          plus  = the packed plus bits of row n, as a vector<w x i1>
+      for each block of 4 activation rows m0..m0+3, then each row left {
+        acc[r][u] = 0 (vectors of `vector-width` lanes; u < 2 in a block,
+                       u < 4 for a single row: independent add chains)
+        for each step of u groups of `vector-width` inputs k {
+          plus  = the packed plus bits of row n at k, as a vector<w x i1>
           minus = the packed minus bits                    (ternary)
-          acc   = select(plus, acc + x, acc)               masked add
-          acc   = select(minus, acc - x, acc)              masked subtract
-          (sign: acc = select(bits, acc + x, acc - x))
+          for each row r of the block {                    (masks shared)
+            x = the activations x[m0 + r, k .. k+w)
+            acc[r][u] = select(plus, acc + x, acc)         masked add
+            acc[r][u] = select(minus, acc - x, acc)        masked subtract
+            (sign: acc = select(bits, acc + x, acc - x))
+          }
         }
-        y[m, n] = reduce_add(acc) * scale[n] + bias[n]     once per output
+        then single groups, then the tail of K read with zero padding
+        y[m, n] = reduce_add(sum_u acc[r][u]) * scale[n] + bias[n]   once per output
       }
     }
     ```

@@ -476,28 +476,16 @@ LogicalResult GraphImporter::importInto(ModuleOp module) {
         return ctx.fail("input '" + node.input(i) +
                         "' is not a graph input, an initializer or the output "
                         "of an earlier node");
-    // Check the small initializers a node takes (axes, starts, shapes: what
-    // the converters use as given) by reading them up front, so that a
+    // Every op imported has a result; the converters name and set output 0.
+    if (node.output_size() == 0)
+      return ctx.fail("has no outputs");
+    // Check the initializers a node takes before importing it, so that a
     // malformed one is reported here instead of being a null operand inside
-    // a converter. Bigger ones (weights) are read where they are used, once.
+    // a converter (which read them lazily, weights only once).
     for (int i = 0; i < node.input_size(); ++i) {
       onnx::TensorProto *tensor =
           values.count(node.input(i)) ? nullptr : initializer(node.input(i));
-      if (!tensor)
-        continue;
-      // Capped, so that no product overflows; a negative dim makes it small
-      // (read() reports it).
-      int64_t numElements = 1;
-      bool negativeDim = false;
-      for (int64_t d : tensor->dims()) {
-        negativeDim |= d < 0;
-        numElements = d > kMaxKnownElements
-                          ? kMaxKnownElements + 1
-                          : std::min(numElements * std::max<int64_t>(d, 0),
-                                     kMaxKnownElements + 1);
-      }
-      if ((negativeDim || numElements <= kMaxKnownElements) &&
-          !weights.read(*tensor, loc))
+      if (tensor && failed(weights.check(*tensor, loc)))
         return failure();
     }
     if (failed(ctx.checkInputTypes()))

@@ -96,6 +96,10 @@ public:
   /// null for a malformed tensor.
   ElementsAttr read(onnx::TensorProto &tensor, Location loc,
                     bool transpose2d = false, double scale = 1.0);
+  /// The checks read() makes of the tensor's type, shape and number of
+  /// values, without reading it (external files aside): a node's
+  /// initializers are checked before the node is imported.
+  LogicalResult check(const onnx::TensorProto &tensor, Location loc);
 
 private:
   /// The bytes of an external tensor, mapped read-only; the returned owner

@@ -71,8 +71,9 @@ LogicalResult NodeContext::checkInputTypes() {
   if (schema->inputs().empty())
     return success();
   // For opsets newer than libonnx knows, the schema is an older version of
-  // the op: same-type constraints still hold, but the allowed types may have
-  // grown since.
+  // the op: same-type constraints still hold, and so do those that allow one
+  // type (Not's bool, Where's bool condition), but longer lists of allowed
+  // types may have grown since.
   const auto &ranges =
       onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto range = ranges.find(domain);
@@ -100,7 +101,8 @@ LogicalResult NodeContext::checkInputTypes() {
     if (!elementType)
       continue; // Unknown or unsupported: reported where it is read.
 
-    if (exactSchema && !admits(context(), formal, elementType))
+    if ((exactSchema || formal.GetTypes().size() == 1) &&
+        !admits(context(), formal, elementType))
       return fail("input '" + inputName(i) + "' (" + formal.GetName() +
                   ") has element type " + onnxNameOf(context(), elementType) +
                   ", which " + node.op_type() + " does not accept");

@@ -172,6 +172,54 @@ WeightReader::readExternal(const onnx::TensorProto &tensor, size_t byteSize,
       ArrayRef<char>(buffer->getBufferStart() + offset, length), owner);
 }
 
+LogicalResult WeightReader::check(const onnx::TensorProto &tensor,
+                                  Location loc) {
+  MLIRContext *context = loc.getContext();
+  Type elementType = elementTypeFor(context, tensor.data_type());
+  if (!elementType) {
+    emitError(loc) << "initializer '" << tensor.name()
+                   << "' has unsupported element type "
+                   << onnxTypeName(tensor.data_type());
+    return failure();
+  }
+  int64_t numElements = 1;
+  for (int64_t d : tensor.dims()) {
+    if (d < 0) {
+      emitError(loc) << "initializer '" << tensor.name()
+                     << "' has negative dim " << d;
+      return failure();
+    }
+    if (d != 0 && numElements > (int64_t(1) << 50) / d) {
+      emitError(loc) << "initializer '" << tensor.name() << "' is too large";
+      return failure();
+    }
+    numElements *= d;
+  }
+  // External files are opened and checked where the tensor is read.
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL ||
+      releasedRawData.count(&tensor))
+    return success();
+  size_t byteSize = numElements * storageBytes(elementType);
+  if (tensor.has_raw_data()) {
+    if (tensor.raw_data().size() == byteSize)
+      return success();
+    emitError(loc) << "initializer '" << tensor.name() << "' has "
+                   << tensor.raw_data().size()
+                   << " bytes of raw_data but its shape and type need "
+                   << byteSize;
+    return failure();
+  }
+  int64_t values = elementType.isF32()         ? tensor.float_data_size()
+                   : elementType.isF64()       ? tensor.double_data_size()
+                   : elementType.isInteger(64) ? tensor.int64_data_size()
+                                               : tensor.int32_data_size();
+  if (values == numElements)
+    return success();
+  emitError(loc) << "initializer '" << tensor.name()
+                 << "': the number of values does not match its shape";
+  return failure();
+}
+
 ElementsAttr WeightReader::read(onnx::TensorProto &tensor, Location loc,
                                 bool transpose2d, double scale) {
   MLIRContext *context = loc.getContext();

@@ -15,14 +15,22 @@
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x3xf32>
 // CHECK: scf.parallel (%[[N:.*]]) =
 // CHECK:   %[[SCALE:.*]] = memref.load %[[S]][%[[N]]]
-// CHECK:   scf.for %[[M:.*]] =
+// Rows in blocks of 4 share each load of the bit planes (2 accumulators a row):
+// CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[BLOCKED:.*]] step %c4
+// CHECK:     scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-2: vector.bitcast %{{.*}} : vector<2xi8> to vector<16xi1>
+// CHECK-COUNT-4: vector.load %[[X]]
+// CHECK-NOT: arith.mulf
+// CHECK:       scf.yield
+// Then the rows left, one at a time:
+// CHECK:   scf.for %[[M:.*]] = %[[BLOCKED]] to
 // CHECK:     %[[ACC:.*]] = scf.for %[[K:.*]] = %{{.*}} to %c32{{.*}} step %c16{{.*}} iter_args(%[[A:.*]] = %{{.*}}) -> (vector<16xf32>) {
 // CHECK-NOT:     arith.mulf
-// CHECK:       %[[XV:.*]] = vector.load %[[X]][%[[M]], %[[K]]] : memref<4x40xf32>, vector<16xf32>
 // CHECK:       %[[P:.*]] = vector.load %[[W]][%[[N]], %c0{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
 // CHECK:       %[[PM:.*]] = vector.bitcast %[[P]] : vector<2xi8> to vector<16xi1>
 // CHECK:       %[[Q:.*]] = vector.load %[[W]][%[[N]], %c1{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
 // CHECK:       %[[MM:.*]] = vector.bitcast %[[Q]] : vector<2xi8> to vector<16xi1>
+// CHECK:       %[[XV:.*]] = vector.load %[[X]][%[[M]], %[[K]]] : memref<4x40xf32>, vector<16xf32>
 // CHECK-NOT:     arith.mulf
 // CHECK:       %[[ADD:.*]] = arith.addf %[[A]], %[[XV]] : vector<16xf32>
 // CHECK:       %[[A1:.*]] = arith.select %[[PM]], %[[ADD]], %[[A]]
@@ -30,8 +38,8 @@
 // CHECK:       %[[A2:.*]] = arith.select %[[MM]], %[[SUB]], %[[A1]]
 // CHECK-NOT:     arith.mulf
 // CHECK:       scf.yield %[[A2]]
-// CHECK:     vector.transfer_read %[[X]][%[[M]], %c32{{.*}}], %{{.*}} : memref<4x40xf32>, vector<16xf32>
 // CHECK:     vector.transfer_read %[[W]][%[[N]], %c0{{.*}}, %{{.*}}], %{{.*}} : memref<3x2x5xi8>, vector<2xi8>
+// CHECK:     vector.transfer_read %[[X]][%[[M]], %c32{{.*}}], %{{.*}} : memref<4x40xf32>, vector<16xf32>
 // CHECK-NOT: arith.mulf
 // CHECK:     %[[SUM:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
 // CHECK:     %[[Y:.*]] = arith.mulf %[[SUM]], %[[SCALE]] : f32

@@ -87,123 +87,167 @@ Value loadBitMask(OpBuilder &b, Location loc, const KernelOperands &ops,
       b, loc, VectorType::get({width}, b.getI1Type()), bytes);
 }
 
-/// acc += x under the plus mask and -= x under the minus mask (ternary), or
-/// acc += x where the sign bit is set and -= x where it is clear (sign), for
-/// the `width` inputs from k (a multiple of 8) on.
-Value accumulate(OpBuilder &b, Location loc, const KernelOperands &ops,
-                 Value acc, Value x, Value n, Value k, int64_t width,
-                 bool tail) {
+/// The weights of row n for the `width` inputs from k (a multiple of 8) on:
+/// the plus and minus masks (ternary), the sign mask (sign), or the float
+/// weights. Loaded once and applied to every activation row of a block.
+struct WeightGroup {
+  Value first, second;
+};
+
+WeightGroup loadWeights(OpBuilder &b, Location loc, const KernelOperands &ops,
+                        Value n, Value k, int64_t width, bool tail) {
   if (ops.weights) {
-    auto vectorType = cast<VectorType>(x.getType());
-    Value w;
-    if (tail) {
-      Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-      w = vector::TransferReadOp::create(b, loc, vectorType, ops.weights,
-                                         ValueRange{n, k}, zero,
-                                         ArrayRef<bool>{false});
-    } else {
-      w = vector::LoadOp::create(b, loc, vectorType, ops.weights,
-                                 ValueRange{n, k});
-    }
-    return vector::FMAOp::create(b, loc, x, w, acc);
+    auto vectorType = VectorType::get({width}, b.getF32Type());
+    if (!tail)
+      return {vector::LoadOp::create(b, loc, vectorType, ops.weights,
+                                     ValueRange{n, k}),
+              nullptr};
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    return {vector::TransferReadOp::create(b, loc, vectorType, ops.weights,
+                                           ValueRange{n, k}, zero,
+                                           ArrayRef<bool>{false}),
+            nullptr};
   }
   Value byte = arith::DivUIOp::create(b, loc, k, indexConstant(b, loc, 8));
-  if (!ops.ternary) {
-    Value positive =
-        loadBitMask(b, loc, ops, n, std::nullopt, byte, width, tail);
-    Value added = arith::AddFOp::create(b, loc, acc, x);
-    Value subtracted = arith::SubFOp::create(b, loc, acc, x);
-    return arith::SelectOp::create(b, loc, positive, added, subtracted);
-  }
-  Value plus = loadBitMask(b, loc, ops, n, 0, byte, width, tail);
-  Value minus = loadBitMask(b, loc, ops, n, 1, byte, width, tail);
-  Value added = arith::SelectOp::create(
-      b, loc, plus, arith::AddFOp::create(b, loc, acc, x), acc);
-  return arith::SelectOp::create(
-      b, loc, minus, arith::SubFOp::create(b, loc, added, x), added);
+  if (!ops.ternary)
+    return {loadBitMask(b, loc, ops, n, std::nullopt, byte, width, tail),
+            nullptr};
+  return {loadBitMask(b, loc, ops, n, 0, byte, width, tail),
+          loadBitMask(b, loc, ops, n, 1, byte, width, tail)};
 }
 
-/// Independent accumulators of the main loop. One accumulator makes every
-/// step wait for the previous one's add (4 cycles on current x86 cores);
-/// four keep the vector units busy, which is what lets the loop run at the
-/// speed of the weights it reads rather than of one dependency chain.
-constexpr int64_t kAccumulators = 4;
+/// acc += x under the plus mask and -= x under the minus mask (ternary), or
+/// acc += x where the sign bit is set and -= x where it is clear (sign), or
+/// acc = fma(x, w, acc) for float weights.
+Value applyWeights(OpBuilder &b, Location loc, const KernelOperands &ops,
+                   const WeightGroup &w, Value acc, Value x) {
+  if (ops.weights)
+    return vector::FMAOp::create(b, loc, x, w.first, acc);
+  if (!ops.ternary) {
+    Value added = arith::AddFOp::create(b, loc, acc, x);
+    Value subtracted = arith::SubFOp::create(b, loc, acc, x);
+    return arith::SelectOp::create(b, loc, w.first, added, subtracted);
+  }
+  Value added = arith::SelectOp::create(
+      b, loc, w.first, arith::AddFOp::create(b, loc, acc, x), acc);
+  return arith::SelectOp::create(
+      b, loc, w.second, arith::SubFOp::create(b, loc, added, x), added);
+}
 
-/// sum_k x[m, k] * W[n, k], with W in {-1, 0, +1} or {-1, +1}, by adds alone
-/// (or by FMAs for float weights): kAccumulators groups of `width` inputs a
-/// step, then single groups, then the zero-padded tail.
-Value emitRowDot(OpBuilder &b, Location loc, const KernelOperands &ops,
-                 Value n, Value m, int64_t width) {
-  Type f32 = b.getF32Type();
-  auto vectorType = VectorType::get({width}, f32);
-  int64_t unrolledEnd =
-      ops.inFeatures / (width * kAccumulators) * (width * kAccumulators);
+/// Independent accumulators per activation row in the main loop over K. One
+/// accumulator makes every step wait for the previous one's add (4 cycles on
+/// current x86 cores); several keep the vector units busy, so the loop runs
+/// at the speed of the weights it reads rather than of one dependency chain.
+constexpr int64_t kAccumulatorsPerRow = 4;
+/// Activation rows that share each load (and, for the low-bit layers, the
+/// decoding) of a weight group when M > 1. Two accumulators per row then
+/// suffice: the rows' chains are independent too.
+constexpr int64_t kRowBlock = 4;
+constexpr int64_t kAccumulatorsPerBlockedRow = 2;
+
+/// The pairwise sum of `values`.
+Value sumPairwise(OpBuilder &b, Location loc, SmallVector<Value> values) {
+  while (values.size() > 1) {
+    SmallVector<Value> halved;
+    for (size_t i = 0; i + 1 < values.size(); i += 2)
+      halved.push_back(arith::AddFOp::create(b, loc, values[i], values[i + 1]));
+    if (values.size() % 2)
+      halved.push_back(values.back());
+    values = std::move(halved);
+  }
+  return values.front();
+}
+
+/// sum_k x[m, k] * W[n, k] for each row m of `rows`, with W in {-1, 0, +1}
+/// or {-1, +1} by adds alone (or by FMAs for float weights): a main loop of
+/// `perRow` groups of `width` inputs a step (an accumulator for each row and
+/// group), then single groups, then the zero-padded tail.
+SmallVector<Value> emitRowsDot(OpBuilder &b, Location loc,
+                               const KernelOperands &ops, Value n,
+                               ArrayRef<Value> rows, int64_t width,
+                               int64_t perRow) {
+  auto vectorType = VectorType::get({width}, b.getF32Type());
+  int64_t numRows = rows.size();
+  int64_t unrolledEnd = ops.inFeatures / (width * perRow) * (width * perRow);
   int64_t fullEnd = ops.inFeatures / width * width;
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vectorType, b.getF32FloatAttr(0)));
-  auto group = [&](OpBuilder &lb, Location lloc, Value acc, Value k) {
-    Value x = vector::LoadOp::create(lb, lloc, vectorType, ops.x,
-                                     ValueRange{m, k});
-    return accumulate(lb, lloc, ops, acc, x, n, k, width, /*tail=*/false);
+  // acc[r * groups + u] += W[n, k + u*width ..] . x[rows[r], ...]
+  auto step = [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs,
+                  int64_t groups, bool tail) {
+    SmallVector<Value> next(accs.begin(), accs.end());
+    for (int64_t u = 0; u < groups; ++u) {
+      Value ku =
+          u ? arith::AddIOp::create(lb, lloc, k,
+                                    indexConstant(lb, lloc, u * width))
+                  .getResult()
+            : k;
+      WeightGroup w = loadWeights(lb, lloc, ops, n, ku, width, tail);
+      for (int64_t r = 0; r < numRows; ++r) {
+        Value x;
+        if (tail) {
+          Value zero =
+              arith::ConstantOp::create(lb, lloc, lb.getF32FloatAttr(0));
+          x = vector::TransferReadOp::create(lb, lloc, vectorType, ops.x,
+                                             ValueRange{rows[r], ku}, zero,
+                                             ArrayRef<bool>{false});
+        } else {
+          x = vector::LoadOp::create(lb, lloc, vectorType, ops.x,
+                                     ValueRange{rows[r], ku});
+        }
+        Value &acc = next[r * groups + u];
+        acc = applyWeights(lb, lloc, ops, w, acc, x);
+      }
+    }
+    return next;
+  };
+  auto loopOver = [&](int64_t begin, int64_t end, int64_t groups,
+                      SmallVector<Value> inits) {
+    auto loop = scf::ForOp::create(
+        b, loc, indexConstant(b, loc, begin), indexConstant(b, loc, end),
+        indexConstant(b, loc, width * groups), inits,
+        [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs) {
+          scf::YieldOp::create(lb, lloc,
+                               step(lb, lloc, k, accs, groups, false));
+        });
+    return SmallVector<Value>(loop.getResults());
   };
 
-  Value acc = zeros;
+  SmallVector<Value> accs(numRows, zeros);
   if (unrolledEnd > 0) {
-    SmallVector<Value> inits(kAccumulators, zeros);
-    auto loop = scf::ForOp::create(
-        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, unrolledEnd),
-        indexConstant(b, loc, width * kAccumulators), inits,
-        [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs) {
-          SmallVector<Value> next;
-          for (int64_t u = 0; u < kAccumulators; ++u) {
-            Value ku = arith::AddIOp::create(lb, lloc, k,
-                                             indexConstant(lb, lloc, u * width));
-            next.push_back(group(lb, lloc, accs[u], ku));
-          }
-          scf::YieldOp::create(lb, lloc, next);
-        });
-    // A pairwise sum of the partial accumulators.
-    SmallVector<Value> partial(loop.getResults());
-    while (partial.size() > 1) {
-      SmallVector<Value> halved;
-      for (size_t i = 0; i + 1 < partial.size(); i += 2)
-        halved.push_back(
-            arith::AddFOp::create(b, loc, partial[i], partial[i + 1]));
-      if (partial.size() % 2)
-        halved.push_back(partial.back());
-      partial = std::move(halved);
-    }
-    acc = partial.front();
+    SmallVector<Value> partial =
+        loopOver(0, unrolledEnd, perRow,
+                 SmallVector<Value>(numRows * perRow, zeros));
+    for (int64_t r = 0; r < numRows; ++r)
+      accs[r] = sumPairwise(
+          b, loc,
+          SmallVector<Value>(partial.begin() + r * perRow,
+                             partial.begin() + (r + 1) * perRow));
   }
-  if (fullEnd > unrolledEnd) {
-    auto loop = scf::ForOp::create(
-        b, loc, indexConstant(b, loc, unrolledEnd),
-        indexConstant(b, loc, fullEnd), indexConstant(b, loc, width),
-        ValueRange{acc},
-        [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs) {
-          scf::YieldOp::create(lb, lloc, group(lb, lloc, accs[0], k));
-        });
-    acc = loop.getResult(0);
-  }
+  if (fullEnd > unrolledEnd)
+    accs = loopOver(unrolledEnd, fullEnd, 1, accs);
+  if (fullEnd != ops.inFeatures)
+    accs = step(b, loc, indexConstant(b, loc, fullEnd), accs, 1, true);
 
-  if (fullEnd != ops.inFeatures) {
-    Value k = indexConstant(b, loc, fullEnd);
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    Value x = vector::TransferReadOp::create(b, loc, vectorType, ops.x,
-                                             ValueRange{m, k}, zero,
-                                             ArrayRef<bool>{false});
-    acc = accumulate(b, loc, ops, acc, x, n, k, width, /*tail=*/true);
-  }
-  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
+  SmallVector<Value> sums;
+  for (Value acc : accs)
+    sums.push_back(
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
+  return sums;
 }
 
-/// out[m, n] for all m and n: channels in parallel, rows of x inside, so a
-/// channel's weights are read from cache for every row after the first.
+/// out[m, n] for all m and n: channels in parallel; inside, rows of x in
+/// blocks of kRowBlock that share each weight load, then the rows left one
+/// at a time. A channel's weights are read from memory once and from cache
+/// for every block after the first.
 void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
                 Value out, int64_t width) {
   Value zero = indexConstant(b, loc, 0);
   Value one = indexConstant(b, loc, 1);
   Value rows = memref::DimOp::create(b, loc, ops.x, 0);
+  Value block = indexConstant(b, loc, kRowBlock);
+  Value blockedRows = arith::SubIOp::create(
+      b, loc, rows, arith::RemUIOp::create(b, loc, rows, block));
   bool perTensorScale =
       ops.scale && cast<MemRefType>(ops.scale.getType()).getDimSize(0) == 1 &&
       ops.outFeatures != 1;
@@ -217,20 +261,41 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
                                          ValueRange{perTensorScale ? zero : n});
         if (ops.bias)
           bias = memref::LoadOp::create(pb, ploc, ops.bias, ValueRange{n});
+        // The epilogue, once per output.
+        auto store = [&](OpBuilder &fb, Location floc, Value m, Value y) {
+          if (ops.rowDivisor)
+            y = arith::DivFOp::create(
+                fb, floc, y,
+                memref::LoadOp::create(fb, floc, ops.rowDivisor,
+                                       ValueRange{m}));
+          if (scale)
+            y = arith::MulFOp::create(fb, floc, y, scale);
+          if (bias)
+            y = arith::AddFOp::create(fb, floc, y, bias);
+          memref::StoreOp::create(fb, floc, y, out, ValueRange{m, n});
+        };
         scf::ForOp::create(
-            pb, ploc, zero, rows, one, ValueRange{},
+            pb, ploc, zero, blockedRows, block, ValueRange{},
+            [&](OpBuilder &fb, Location floc, Value m0, ValueRange) {
+              SmallVector<Value> ms;
+              for (int64_t r = 0; r < kRowBlock; ++r)
+                ms.push_back(
+                    r ? arith::AddIOp::create(fb, floc, m0,
+                                              indexConstant(fb, floc, r))
+                            .getResult()
+                      : m0);
+              SmallVector<Value> ys = emitRowsDot(
+                  fb, floc, ops, n, ms, width, kAccumulatorsPerBlockedRow);
+              for (int64_t r = 0; r < kRowBlock; ++r)
+                store(fb, floc, ms[r], ys[r]);
+              scf::YieldOp::create(fb, floc);
+            });
+        scf::ForOp::create(
+            pb, ploc, blockedRows, rows, one, ValueRange{},
             [&](OpBuilder &fb, Location floc, Value m, ValueRange) {
-              Value y = emitRowDot(fb, floc, ops, n, m, width);
-              if (ops.rowDivisor)
-                y = arith::DivFOp::create(
-                    fb, floc, y,
-                    memref::LoadOp::create(fb, floc, ops.rowDivisor,
-                                           ValueRange{m}));
-              if (scale)
-                y = arith::MulFOp::create(fb, floc, y, scale);
-              if (bias)
-                y = arith::AddFOp::create(fb, floc, y, bias);
-              memref::StoreOp::create(fb, floc, y, out, ValueRange{m, n});
+              Value y = emitRowsDot(fb, floc, ops, n, {m}, width,
+                                    kAccumulatorsPerRow)[0];
+              store(fb, floc, m, y);
               scf::YieldOp::create(fb, floc);
             });
       });
