@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "ThreadCount.h"
+
 namespace {
 
 constexpr int kPoolThreads = 3;
@@ -30,26 +32,8 @@ constexpr int kPoolThreads = 3;
 /// parallel loop makes it; every test here sets it first.
 void usePoolOfThree() { setenv("ONEBIT_NUM_THREADS", "3", 1); }
 
-int countThreads() {
-  int count = 0;
-  if (DIR *tasks = opendir("/proc/self/task")) {
-    while (dirent *entry = readdir(tasks))
-      count += entry->d_name[0] != '.';
-    closedir(tasks);
-  }
-  return count;
-}
-
-/// The threads of this process once the count settles at `expected` (a
-/// joined thread may linger in /proc for a moment), or after 5 s.
-int threadsInProcess(int expected) {
-  int count = countThreads();
-  for (int i = 0; i < 500 && count != expected; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    count = countThreads();
-  }
-  return count;
-}
+using onebit::test::countThreads;
+using onebit::test::threadsInProcess;
 
 struct Coverage {
   std::vector<std::atomic<int>> runs;

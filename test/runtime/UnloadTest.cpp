@@ -18,28 +18,12 @@
 #include <thread>
 #include <vector>
 
+#include "ThreadCount.h"
+
 namespace {
 
-int countThreads() {
-  int count = 0;
-  if (DIR *tasks = opendir("/proc/self/task")) {
-    while (dirent *entry = readdir(tasks))
-      count += entry->d_name[0] != '.';
-    closedir(tasks);
-  }
-  return count;
-}
-
-/// The threads of this process once the count settles at `expected` (a
-/// joined thread may linger in /proc for a moment), or after 5 s.
-int threadsInProcess(int expected) {
-  int count = countThreads();
-  for (int i = 0; i < 500 && count != expected; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    count = countThreads();
-  }
-  return count;
-}
+using onebit::test::countThreads;
+using onebit::test::threadsInProcess;
 
 template <typename F> F lookup(void *library, const char *name) {
   return reinterpret_cast<F>(dlsym(library, name));
