@@ -23,6 +23,8 @@ int dtypeNumber(Type type) {
     return 2;
   if (type.isSignlessInteger(8))
     return 3;
+  if (type.isSignlessInteger(16))
+    return 5;
   if (type.isSignlessInteger(32))
     return 6;
   if (type.isSignlessInteger(64))

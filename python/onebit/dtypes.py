@@ -32,6 +32,7 @@ _DTYPES = [
     DType(1, "float32", "tensor(float)", np.dtype(np.float32)),
     DType(2, "uint8", "tensor(uint8)", np.dtype(np.uint8)),
     DType(3, "int8", "tensor(int8)", np.dtype(np.int8)),
+    DType(5, "int16", "tensor(int16)", np.dtype(np.int16)),
     DType(6, "int32", "tensor(int32)", np.dtype(np.int32)),
     DType(7, "int64", "tensor(int64)", np.dtype(np.int64)),
     DType(9, "bool", "tensor(bool)", np.dtype(np.bool_)),

@@ -24,6 +24,7 @@ typedef enum onebit_dtype {
   ONEBIT_FLOAT32 = 1,
   ONEBIT_UINT8 = 2,
   ONEBIT_INT8 = 3,
+  ONEBIT_INT16 = 5,
   ONEBIT_INT32 = 6,
   ONEBIT_INT64 = 7,
   ONEBIT_BOOL = 9,
