@@ -61,6 +61,17 @@ static cl::opt<bool> emitBytecode("emit-bytecode",
 
 /// --split-input-file: every chunk is imported and printed (or its errors
 /// reported) in turn; the exit code is 1 if any chunk failed.
+/// The -o file, opened only once there is something to write (a failed
+/// import leaves no file behind); null after reporting why it cannot be.
+static std::unique_ptr<ToolOutputFile> openOutput() {
+  std::string error;
+  std::unique_ptr<ToolOutputFile> output =
+      mlir::openOutputFile(outputFilename, &error);
+  if (!output)
+    errs() << "onebit-translate: " << error << "\n";
+  return output;
+}
+
 static int importChunks(mlir::MLIRContext &context,
                         const onebit::OnnxImportOptions &options) {
   ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
@@ -97,13 +108,9 @@ static int importChunks(mlir::MLIRContext &context,
     }
     os << "// -----\n";
   }
-  std::string error;
-  std::unique_ptr<ToolOutputFile> output =
-      mlir::openOutputFile(outputFilename, &error);
-  if (!output) {
-    errs() << "onebit-translate: " << error << "\n";
+  std::unique_ptr<ToolOutputFile> output = openOutput();
+  if (!output)
     return 1;
-  }
   output->os() << text;
   output->keep();
   return ok ? 0 : 1;
@@ -155,13 +162,9 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
-  std::string error;
-  std::unique_ptr<ToolOutputFile> output =
-      mlir::openOutputFile(outputFilename, &error);
-  if (!output) {
-    errs() << "onebit-translate: " << error << "\n";
+  std::unique_ptr<ToolOutputFile> output = openOutput();
+  if (!output)
     return 1;
-  }
   if (emitBytecode) {
     if (mlir::failed(mlir::writeBytecodeToFile(*module, output->os())))
       return 1;
