@@ -132,4 +132,77 @@ def ExpandShapeToReinterpretCast : Pass<"onebit-expand-shape-to-reinterpret-cast
                            "::mlir::memref::MemRefDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// The CUDA target
+//===----------------------------------------------------------------------===//
+
+def BuffersToGPU : Pass<"onebit-buffers-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Place a bufferized model's buffers in GPU memory";
+  let description = [{
+    The first step of the CUDA target after bufferization. In every function,
+    `memref.alloc` becomes `gpu.alloc host_shared` (CUDA managed memory, so
+    the few ops left on the host, such as the shape operands of
+    `memref.reshape`, may still read them), `memref.dealloc` becomes
+    `gpu.dealloc`, and `memref.copy` becomes `linalg.copy`, which then lowers
+    to a kernel like every other linalg op. In public functions (the entry)
+    each input is copied into a GPU buffer once on entry, and each result is
+    copied out once into a fresh host buffer (`memref.alloc`) before return;
+    the GPU buffers of the inputs and results are then freed. The runtime
+    therefore sees host arrays in and host results out, as on the CPU.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def ParallelLoopsToGPU : Pass<"onebit-parallel-loops-to-gpu"> {
+  let summary = "Turn each outermost scf.parallel loop nest into a gpu.launch";
+  let description = [{
+    The generic mapping of the CUDA target: each outermost `scf.parallel`
+    without reductions (as `convert-linalg-to-parallel-loops` makes them)
+    becomes a `gpu.launch` with one thread per iteration. The iteration
+    space is linearized onto a one-dimensional grid of `block-size` threads
+    per block, the innermost loop dimension fastest (neighbouring threads
+    touch neighbouring elements of row-major buffers); threads past the end
+    do nothing. Loops inside the body (reductions) stay sequential in each
+    thread. Run `gpu-kernel-outlining` afterwards.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block (1 to 1024)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def SynchronousSharedAllocs : Pass<"onebit-synchronous-shared-allocs"> {
+  let summary = "Make the host_shared allocations of gpu-async-region "
+                "synchronous again";
+  let description = [{
+    `gpu-to-llvm` (LLVM 22) does not lower an asynchronous
+    `gpu.alloc host_shared`, and `gpu-async-region` makes every allocation
+    asynchronous. CUDA allocates managed memory synchronously anyway, so each
+    such alloc becomes a plain `gpu.alloc host_shared`, and users of its token
+    take its one dependency instead: the stream's order is unchanged.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def GlobalsToDevice : Pass<"onebit-globals-to-device", "::mlir::ModuleOp"> {
+  let summary = "Read constant globals through cached device copies";
+  let description = [{
+    Runs on the host code of the CUDA target once it is in the LLVM dialect.
+    Each `llvm.mlir.addressof` of a constant global in a function of the
+    module (not in a `gpu.module`) becomes a call to the CUDA runtime's
+    ```c
+    void *onebit_cuda_constant(void **slot, const void *host, int64_t bytes);
+    ```
+    with a new zero-initialized pointer global `<name>__device` as the slot:
+    the runtime copies the global to device memory on first use and returns
+    the cached copy afterwards, so kernels read weights from the GPU.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // ONEBIT_CONVERSION_PASSES_TD

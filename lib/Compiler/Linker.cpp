@@ -12,13 +12,18 @@
 
 using namespace onebit;
 
-std::string onebit::findRuntimeLibrary(const char *argv0) {
-  if (const char *path = std::getenv("ONEBIT_RUNTIME_LIB"))
+std::string onebit::findRuntimeLibrary(const char *argv0,
+                                       RuntimeLibrary library) {
+  bool cuda = library == RuntimeLibrary::Cuda;
+  if (const char *path = std::getenv(cuda ? "ONEBIT_CUDA_RUNTIME_LIB"
+                                          : "ONEBIT_RUNTIME_LIB"))
     return path;
   std::string exe = llvm::sys::fs::getMainExecutable(
-      argv0, reinterpret_cast<void *>(&findRuntimeLibrary));
+      argv0, reinterpret_cast<void *>(&linkSharedLibrary));
   llvm::SmallString<256> path(llvm::sys::path::parent_path(exe));
-  llvm::sys::path::append(path, "..", "lib", "libOnebitRuntime.a");
+  llvm::sys::path::append(path, "..", "lib",
+                          cuda ? "libOnebitCudaRuntime.a"
+                               : "libOnebitRuntime.a");
   return std::string(path);
 }
 
@@ -48,13 +53,16 @@ llvm::Error writeExportScript(llvm::SmallVectorImpl<char> &path) {
 
 } // namespace
 
-llvm::Error onebit::linkSharedLibrary(llvm::StringRef objectPath,
-                                      llvm::StringRef runtimeLibrary,
-                                      llvm::StringRef outputPath) {
-  if (!llvm::sys::fs::exists(runtimeLibrary))
-    return llvm::createStringError(
-        "the onebit runtime library '" + runtimeLibrary.str() +
-        "' does not exist (set ONEBIT_RUNTIME_LIB to its path)");
+llvm::Error
+onebit::linkSharedLibrary(llvm::StringRef objectPath,
+                          llvm::ArrayRef<std::string> runtimeLibraries,
+                          llvm::StringRef outputPath) {
+  for (const std::string &library : runtimeLibraries)
+    if (!llvm::sys::fs::exists(library))
+      return llvm::createStringError(
+          "the onebit runtime library '" + library +
+          "' does not exist (set ONEBIT_RUNTIME_LIB or "
+          "ONEBIT_CUDA_RUNTIME_LIB to its path)");
   std::string driver = "c++";
   if (const char *linker = std::getenv("ONEBIT_LINKER"))
     driver = linker;
@@ -73,12 +81,13 @@ llvm::Error onebit::linkSharedLibrary(llvm::StringRef objectPath,
   // object references it: take the whole archive. --no-undefined turns a
   // call the object makes into nothing this library provides into a link
   // error here rather than a failure to load later.
+  // (-ldl: the CUDA runtime opens libcuda.so.1 itself, at run time.)
   llvm::SmallVector<llvm::StringRef> args = {
-      *program,         "-shared",          "-o",
-      outputPath,       objectPath,         "-Wl,--whole-archive",
-      runtimeLibrary,   "-Wl,--no-whole-archive",
-      versionScript,    "-Wl,--no-undefined",
-      "-lm",            "-pthread"};
+      *program, "-shared", "-o", outputPath, objectPath, "-Wl,--whole-archive"};
+  for (const std::string &library : runtimeLibraries)
+    args.push_back(library);
+  args.append({"-Wl,--no-whole-archive", versionScript, "-Wl,--no-undefined",
+               "-lm", "-ldl", "-pthread"});
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0,
                                          0, &message);

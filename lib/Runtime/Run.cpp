@@ -6,6 +6,7 @@
 #include "ModelSymbols.h"
 #include "Outputs.h"
 #include "Status.h"
+#include "TargetHooks.h"
 
 #include <cstdlib>
 #include <vector>
@@ -55,9 +56,25 @@ onebit_status run(const onebit_tensor *inputs, int32_t numInputs,
   if (onebit_status status = validateInputs(signature, inputs, numInputs))
     return status;
 
+  // A GPU model (null hooks on CPU models) that cannot run: say why before
+  // running anything.
+  if (&onebit_target_check)
+    if (const char *error = onebit_target_check())
+      return makeStatus(error);
+
   CallFrame frame;
   prepareCall(signature, inputs, frame);
   onebit_model_entry(frame.inputDescriptors.data(), frame.resultWords.data());
+
+  // A GPU error during the run (a failed launch, out of memory) left the
+  // outputs meaningless: free them and report the error.
+  if (&onebit_target_take_error)
+    if (const char *error = onebit_target_take_error()) {
+      onebit_status status = makeStatus(error);
+      freeGeneratedOutputs(signature, frame.resultWords.data(), inputs,
+                           numInputs);
+      return status;
+    }
 
   auto *tensors = static_cast<onebit_tensor *>(
       std::calloc(signature.outputs.size(), sizeof(onebit_tensor)));

@@ -2,6 +2,7 @@
 #include "Export.h"
 #include "LoadedSignature.h"
 #include "Status.h"
+#include "TargetHooks.h"
 
 using namespace onebit::runtime;
 
@@ -20,7 +21,13 @@ extern "C" {
 
 ONEBIT_EXPORT onebit_status onebit_check_signature(void) {
   const LoadedSignature &loaded = loadedSignature();
-  return loaded.error.empty() ? nullptr : makeStatus(loaded.error);
+  if (!loaded.error.empty())
+    return makeStatus(loaded.error);
+  // A GPU model also needs its GPU (null on CPU models: no target runtime).
+  if (&onebit_target_check)
+    if (const char *error = onebit_target_check())
+      return makeStatus(error);
+  return nullptr;
 }
 
 ONEBIT_EXPORT int32_t onebit_num_inputs(void) {

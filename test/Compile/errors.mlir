@@ -3,7 +3,9 @@
 // RUN: rm -f %t.so
 // RUN: not onebit-compile %s -o %t.so 2>&1 | FileCheck %s --check-prefix=NOENTRY
 // RUN: test ! -e %t.so
-// RUN: not onebit-compile %s --target=cuda -o %t.so 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not onebit-compile %s --target=cuda --cuda-arch=volta -o %t.so 2>&1 | FileCheck %s --check-prefix=ARCH
+// RUN: env CUDA_HOME=%t.no-toolkit not onebit-compile %s --target=cuda -o %t.so 2>&1 | FileCheck %s --check-prefix=TOOLKIT
+// RUN: test ! -e %t.so
 // RUN: not onebit-compile %s --quantize=int4 -o %t.so 2>&1 | FileCheck %s --check-prefix=QUANT
 // RUN: not onebit-compile %s --mcpu=no-such-cpu -o %t.so 2>&1 | FileCheck %s --check-prefix=MCPU
 // RUN: not onebit-compile %S/does-not-exist.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=MISSING
@@ -12,7 +14,8 @@
 // RUN: test ! -e %t.so
 
 // NOENTRY: error: the model needs one public function (or one named 'main') as its entry point; found 2
-// CUDA: onebit-compile: error: --target=cuda is not implemented yet; use --target=cpu
+// ARCH: onebit-compile: error: --cuda-arch=volta: expected an NVIDIA architecture such as sm_90
+// TOOLKIT: onebit-compile: error: $CUDA_HOME is '{{.*}}.no-toolkit', which has no bin/ptxas: point it at a CUDA toolkit
 // QUANT: Cannot find option named 'int4'!
 // MCPU: onebit-compile: error: --mcpu: unknown CPU 'no-such-cpu'
 // MISSING: does-not-exist.mlir': No such file or directory

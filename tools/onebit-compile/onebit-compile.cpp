@@ -28,8 +28,11 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -38,6 +41,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -320,8 +324,18 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &context) {
 }
 
 int compile(const char *argv0) {
-  if (target == Target::Cuda)
-    return fail("--target=cuda is not implemented yet; use --target=cpu");
+  CudaPipelineOptions cudaOptions;
+  if (target == Target::Cuda) {
+    if (!llvm::Regex("^sm_[0-9]+a?$").match(cudaArch))
+      return fail("--cuda-arch=" + cudaArch +
+                  ": expected an NVIDIA architecture such as sm_90");
+    llvm::Expected<std::string> toolkit = findCudaToolkit();
+    if (!toolkit)
+      return fail(llvm::toString(toolkit.takeError()));
+    cudaOptions.toolkitPath = *toolkit;
+    cudaOptions.chip = cudaArch;
+    cudaOptions.optLevel = optLevel;
+  }
   if (optLevel > 3)
     return fail("-O" + Twine(optLevel.getValue()) + ": the level is 0 to 3");
 
@@ -332,6 +346,11 @@ int compile(const char *argv0) {
   registry.insert<OnebitDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // The CUDA target: building kernels (NVVM to PTX) and embedding them.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerNVVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   llvm::SourceMgr sourceMgr;
@@ -339,7 +358,8 @@ int compile(const char *argv0) {
 
   bool toObject = emit == Emit::LLVM || emit == Emit::Obj || emit == Emit::So;
   unsigned total = 2 + (toObject ? 4 : (emit == Emit::Linalg ? 1 : 0)) +
-                   (emit == Emit::So ? 1 : 0);
+                   (emit == Emit::So ? 1 : 0) +
+                   (toObject && target == Target::Cuda ? 1 : 0);
   if (emit == Emit::OnnxIR)
     total = 1;
   PhaseLog phases(total);
@@ -386,20 +406,32 @@ int compile(const char *argv0) {
   FailureOr<EntryPoint> entry = prepareEntryPoint(*module);
   if (failed(entry))
     return 1;
-  phases.begin(llvm::formatv("Lowering layers to {0}-lane add-only loops",
-                             cpuOptions.vectorWidth)
-                   .str());
-  if (failed(runPipeline(*module, cpuLowerLayersPipeline(cpuOptions))))
+  bool cuda = target == Target::Cuda;
+  phases.begin(cuda ? "Lowering layers to linalg for the GPU"
+                    : llvm::formatv("Lowering layers to {0}-lane add-only "
+                                    "loops",
+                                    cpuOptions.vectorWidth)
+                          .str());
+  if (failed(runPipeline(*module, cuda ? cudaLowerLayersPipeline()
+                                       : cpuLowerLayersPipeline(cpuOptions))))
     return 1;
   if (emit == Emit::Linalg) {
     phases.finish();
     return writeMLIR(*module);
   }
-  phases.begin("Bufferizing");
-  if (failed(runPipeline(*module, cpuBufferizePipeline())))
+  phases.begin(cuda ? "Bufferizing into GPU memory" : "Bufferizing");
+  if (failed(runPipeline(*module, cuda ? cudaBufferizePipeline()
+                                       : cpuBufferizePipeline())))
     return 1;
+  if (cuda) {
+    phases.begin("Building GPU kernels for " + cudaArch + " (ptxas from " +
+                 cudaOptions.toolkitPath + ")");
+    if (failed(runPipeline(*module, cudaKernelsPipeline(cudaOptions))))
+      return 1;
+  }
   phases.begin("Lowering to LLVM");
-  if (failed(runPipeline(*module, cpuToLLVMPipeline())) ||
+  if (failed(runPipeline(*module, cuda ? cudaToLLVMPipeline(cudaOptions)
+                                       : cpuToLLVMPipeline())) ||
       failed(emitEntrySymbols(*module, *entry)))
     return 1;
 
@@ -441,8 +473,12 @@ int compile(const char *argv0) {
     if (llvm::Error error = emitObjectFile(**llvmModule, **machine, objectPath))
       return fail(llvm::toString(std::move(error)));
     phases.begin("Linking " + outputPath);
-    if (llvm::Error error = linkSharedLibrary(
-            objectPath, findRuntimeLibrary(argv0), out.temp()))
+    SmallVector<std::string> runtimes = {
+        findRuntimeLibrary(argv0, RuntimeLibrary::Core)};
+    if (target == Target::Cuda)
+      runtimes.push_back(findRuntimeLibrary(argv0, RuntimeLibrary::Cuda));
+    if (llvm::Error error =
+            linkSharedLibrary(objectPath, runtimes, out.temp()))
       return fail(llvm::toString(std::move(error)));
   }
   phases.finish();

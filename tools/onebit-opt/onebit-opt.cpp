@@ -14,6 +14,8 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
@@ -21,11 +23,16 @@ int main(int argc, char **argv) {
   onebit::registerOnebitPasses();
   onebit::registerOnebitConversionPasses();
   onebit::registerCpuPipelines();
+  onebit::registerCudaPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<onebit::OnebitDialect>();
+  // gpu-module-to-binary: NVVM kernels to PTX and cubin.
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerAllGPUToLLVMIRTranslations(registry);
+  mlir::registerNVVMDialectTranslation(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "onebit optimizer driver\n", registry));

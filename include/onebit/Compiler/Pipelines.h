@@ -39,6 +39,33 @@ mlir::LogicalResult addPipeline(mlir::OpPassManager &pm,
 /// Registers the stages above as onebit-opt pipelines.
 void registerCpuPipelines();
 
+struct CudaPipelineOptions {
+  /// The GPU architecture the cubin is built for (the PTX beside it runs on
+  /// newer ones).
+  std::string chip = "sm_90";
+  /// The CUDA toolkit whose ptxas and fatbinary build the binary.
+  std::string toolkitPath = "/usr/local/cuda";
+  /// Optimization level of the device code.
+  unsigned optLevel = 3;
+  /// Threads per block of the generic kernels.
+  int64_t blockSize = 256;
+};
+
+/// The CUDA target's stages. Bufferization is the CPU one followed by
+/// onebit-buffers-to-gpu; the kernels stage turns linalg into outlined GPU
+/// kernels in NVVM; the last one lowers the host code to LLVM and builds the
+/// kernels into a fatbin (cubin and PTX) embedded in the module.
+std::string cudaLowerLayersPipeline();
+std::string cudaBufferizePipeline();
+std::string cudaKernelsPipeline(const CudaPipelineOptions &options);
+std::string cudaToLLVMPipeline(const CudaPipelineOptions &options);
+
+/// Where the CUDA toolkit is: $CUDA_HOME, $CUDA_PATH, the folder above the
+/// ptxas on PATH, or /usr/local/cuda; an error if none holds bin/ptxas.
+llvm::Expected<std::string> findCudaToolkit();
+
+void registerCudaPipelines();
+
 } // namespace onebit
 
 #endif // ONEBIT_COMPILER_PIPELINES_H

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""The committed exports compiled for CUDA, checked on a GPU machine.
+
+Two steps, because onebit-compile runs here (it needs LLVM and the CUDA
+toolkit) and the models run where the GPU is:
+
+  python3 scripts/cuda_models_check.py prepare OUT --build build
+      Compiles every model under test/models with --target=cuda, once with
+      --quantize=none and once with --quantize=absmean (BitNet also with
+      --quantize=auto), and the absmean models for the CPU too: the CPU
+      build's outputs on every saved input are written to OUT as the oracle
+      of the ternarized GPU build.
+
+  python3 scripts/cuda_models_check.py check OUT
+      On the GPU machine (the device tool: carry OUT): runs each .so through
+      onebit.InferenceSession and compares it with its oracle: onnxruntime's
+      saved outputs for the float and lossless builds, the CPU build for the
+      absmean ones, within 1e-3 (relative and absolute). Prints one line per
+      build and shape and exits non-zero on any mismatch.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS_DIR = ROOT / "test" / "models"
+sys.path.insert(0, str(ROOT / "python"))
+import onebit  # noqa: E402
+
+TOLERANCE = dict(rtol=1e-3, atol=1e-3)
+
+
+def models():
+    return sorted(p.name for p in MODELS_DIR.iterdir()
+                  if (p / "model.onnx").is_file())
+
+
+def builds(model):
+    """(build name, quantize flag, oracle) of a model's cuda builds."""
+    yield "none", "--quantize=none", "onnxruntime"
+    if model.startswith("bitnet"):
+        yield "auto", "--quantize=auto", "onnxruntime"
+    yield "absmean", "--quantize=absmean", "cpu"
+
+
+def saved_runs(model):
+    manifest = json.loads((MODELS_DIR / model / "manifest.json").read_text())
+    for shape in manifest["shapes"]:
+        saved = np.load(MODELS_DIR / model / f"io_{shape}.npz")
+        feeds = {k: saved[k] for k in saved.files if not k.startswith("out:")}
+        expected = {k[4:]: saved[k] for k in saved.files if k.startswith("out:")}
+        yield shape, feeds, expected
+
+
+def run_all(session, feeds):
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, feeds)))
+
+
+def compile_model(compiler, model, out, *flags):
+    command = [str(compiler), str(MODELS_DIR / model / "model.onnx"),
+               "-o", str(out), *flags]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
+
+
+def prepare(out_dir, build_dir):
+    compiler = build_dir / "bin" / "onebit-compile"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for model in models():
+        for name, flag, oracle in builds(model):
+            so = out_dir / f"{model}-{name}-cuda.so"
+            start = time.perf_counter()
+            compile_model(compiler, model, so, "--target=cuda", flag)
+            print(f"compiled {so.name} ({time.perf_counter() - start:.1f} s)",
+                  flush=True)
+            if oracle != "cpu":
+                continue
+            cpu_so = out_dir / f"{model}-{name}-cpu.so"
+            compile_model(compiler, model, cpu_so, "--target=cpu", flag)
+            session = onebit.InferenceSession(str(cpu_so))
+            reference = {}
+            for shape, feeds, _ in saved_runs(model):
+                for output, value in run_all(session, feeds).items():
+                    reference[f"{shape}:{output}"] = value
+            np.savez(out_dir / f"{model}-{name}-cpu.npz", **reference)
+            del session
+            cpu_so.unlink()
+
+
+def check(out_dir):
+    failures = 0
+    print(f"{'build':36} {'shape':6} {'oracle':12} {'max abs err':>12} "
+          f"{'ms/run':>8}")
+    for model in models():
+        for name, _, oracle in builds(model):
+            so = out_dir / f"{model}-{name}-cuda.so"
+            session = onebit.InferenceSession(str(so))
+            cpu = (np.load(out_dir / f"{model}-{name}-cpu.npz")
+                   if oracle == "cpu" else None)
+            for shape, feeds, expected in saved_runs(model):
+                if cpu is not None:
+                    expected = {k.split(":", 1)[1]: cpu[k] for k in cpu.files
+                                if k.startswith(f"{shape}:")}
+                actual = run_all(session, feeds)
+                start = time.perf_counter()
+                session.run(None, feeds)
+                ms = (time.perf_counter() - start) * 1e3
+                worst, ok = 0.0, actual.keys() == expected.keys()
+                for output, want in expected.items():
+                    got = actual.get(output)
+                    if got is None or got.shape != want.shape:
+                        ok = False
+                        continue
+                    if np.issubdtype(want.dtype, np.floating):
+                        worst = max(worst, float(np.max(np.abs(
+                            got.astype(np.float64) - want), initial=0.0)))
+                        ok &= bool(np.allclose(got, want, **TOLERANCE))
+                    else:
+                        ok &= bool(np.array_equal(got, want))
+                failures += not ok
+                print(f"{model + ' ' + name:36} {shape:6} {oracle:12} "
+                      f"{worst:12.3g} {ms:8.2f} {'ok' if ok else 'MISMATCH'}",
+                      flush=True)
+    print(f"{failures} mismatches")
+    return 1 if failures else 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("out", type=Path)
+    p.add_argument("--build", type=Path, default=ROOT / "build")
+    c = sub.add_parser("check")
+    c.add_argument("out", type=Path)
+    args = parser.parse_args()
+    if args.step == "prepare":
+        prepare(args.out, args.build.resolve())
+        return 0
+    return check(args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
