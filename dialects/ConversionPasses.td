@@ -132,6 +132,59 @@ def ExpandShapeToReinterpretCast : Pass<"onebit-expand-shape-to-reinterpret-cast
                            "::mlir::memref::MemRefDialect"];
 }
 
+def LowerToGPUKernels : Pass<"onebit-lower-to-gpu-kernels"> {
+  let summary = "Warp-per-row GPU kernels for the low-bit layers";
+  let description = [{
+    Lowers `onebit.ternary_linear` and `onebit.sign_linear` with K a multiple
+    of 32 to one `gpu.launch` each, written for memory bandwidth:
+    ```
+    block = 8 warps; warp w of block b owns output channel n = 8 b + w
+    for each activation row m:
+      the block copies x[m, :] to shared memory, a padding float after
+      every 32 (no bank conflicts below), then waits at a barrier
+      lane l reads the 32-bit words l, l + 32, ... of row n's bit planes
+      (each warp load is 128 contiguous bytes) and for each bit j:
+        acc[j mod 4] = select(plus bit,  acc + x[32 w + j], acc)
+        acc[j mod 4] = select(minus bit, acc - x[32 w + j], acc)
+        (sign: acc = select(bit, acc + x, acc - x))
+      the warp sums its lanes with shuffles (xor 16, 8, 4, 2, 1)
+      lane 0 writes y[m, n] = sum / r[m] * scale[n] + bias[n]
+    ```
+    No multiply by a weight. The packed constant keeps its layout and is
+    read through a `memref.view` as i32 words. OneBit's g and BitNet's int8
+    activation quantization run before the launch as linalg (then GPU)
+    ops. Other layers are left to `--onebit-lower-to-linalg`.
+
+    Ownership-based buffer deallocation rejects GPU ops, so this pass emits
+    each layer as a `func.call` of a declared `onebit_gpu_layer_*` function
+    on buffers (x, packed planes, scale, bias, row divisor, output), with an
+    `onebit.gpu_layer` attribute describing it; after bufferization,
+    `--onebit-define-gpu-layer-kernels` puts the launch in its place.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def DefineGPULayerKernels : Pass<"onebit-define-gpu-layer-kernels", "::mlir::ModuleOp"> {
+  let summary = "Replace the kernel calls of --onebit-lower-to-gpu-kernels "
+                "by their launches";
+  let description = [{
+    The second step of `--onebit-lower-to-gpu-kernels`, after bufferization
+    and buffer deallocation: each call of a declared function carrying an
+    `onebit.gpu_layer` attribute becomes the kernel's `gpu.launch` in place,
+    and the declaration is erased.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // The CUDA target
 //===----------------------------------------------------------------------===//

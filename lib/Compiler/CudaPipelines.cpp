@@ -13,14 +13,17 @@
 using namespace mlir;
 
 std::string onebit::cudaLowerLayersPipeline() {
-  // The reference lowering: every layer becomes linalg, then GPU loops.
-  return "onebit-lower-to-linalg, canonicalize, cse, "
-         "func.func(linalg-fuse-elementwise-ops), canonicalize";
+  // Low-bit layers get their warp kernels; the rest (float layers, and
+  // low-bit ones with K not a multiple of 32) takes the reference lowering
+  // to linalg, which becomes generic GPU loops.
+  return "onebit-lower-to-gpu-kernels, onebit-lower-to-linalg, canonicalize, "
+         "cse, func.func(linalg-fuse-elementwise-ops), canonicalize";
 }
 
 std::string onebit::cudaBufferizePipeline() {
   return cpuBufferizePipeline() +
-         ", convert-bufferization-to-memref, onebit-buffers-to-gpu";
+         ", convert-bufferization-to-memref, onebit-define-gpu-layer-kernels, "
+         "onebit-buffers-to-gpu";
 }
 
 std::string onebit::cudaKernelsPipeline(const CudaPipelineOptions &options) {

@@ -62,6 +62,7 @@ bool resolveSymbols(void *library, const char *path) {
       ENTRY(cuEventDestroy, "cuEventDestroy_v2"),
       ENTRY(cuEventRecord, "cuEventRecord"),
       ENTRY(cuEventSynchronize, "cuEventSynchronize"),
+      ENTRY(cuEventElapsedTime, "cuEventElapsedTime"),
       ENTRY(cuMemAlloc, "cuMemAlloc_v2"),
       ENTRY(cuMemAllocManaged, "cuMemAllocManaged"),
       ENTRY(cuMemFree, "cuMemFree_v2"),

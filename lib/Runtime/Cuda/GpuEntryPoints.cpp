@@ -10,6 +10,7 @@
 #include "DeviceMemory.h"
 #include "Errors.h"
 #include "GpuModules.h"
+#include "KernelProfile.h"
 #include "StreamPool.h"
 
 #include <climits>
@@ -80,10 +81,31 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
     }
     kernel->sharedBytesAllowed.store(smem, std::memory_order_relaxed);
   }
-  CUresult result = api->cuLaunchKernel(
-      kernel->function, unsigned(gridX), unsigned(gridY), unsigned(gridZ),
-      unsigned(blockX), unsigned(blockY), unsigned(blockZ), unsigned(smem),
-      asStream(stream), params, extra);
+  struct Launch {
+    const DriverApi *api;
+    LoadedFunction *kernel;
+    unsigned grid[3], block[3], smem;
+    CUstream stream;
+    void **params, **extra;
+  } launch = {api,
+              kernel,
+              {unsigned(gridX), unsigned(gridY), unsigned(gridZ)},
+              {unsigned(blockX), unsigned(blockY), unsigned(blockZ)},
+              unsigned(smem),
+              asStream(stream),
+              params,
+              extra};
+  auto enqueue = [](void *context) {
+    auto *l = static_cast<Launch *>(context);
+    return l->api->cuLaunchKernel(l->kernel->function, l->grid[0], l->grid[1],
+                                  l->grid[2], l->block[0], l->block[1],
+                                  l->block[2], l->smem, l->stream, l->params,
+                                  l->extra);
+  };
+  CUresult result =
+      kernelProfileEnabled()
+          ? profileLaunch(*api, launch.stream, kernel->name, enqueue, &launch)
+          : enqueue(&launch);
   if (result != CUDA_SUCCESS) {
     char description[512];
     recordError("CUDA error launching kernel '%s' (grid %ld x %ld x %ld, "

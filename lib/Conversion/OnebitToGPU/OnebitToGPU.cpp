@@ -1,0 +1,455 @@
+//===- OnebitToGPU.cpp - Warp-per-row GPU kernels for the low-bit layers --===//
+//
+// ternary_linear and sign_linear become one gpu.launch each, designed for
+// memory bandwidth rather than left to the generic one-thread-per-output
+// mapping:
+//
+//   block = 8 warps, warp w of block b owns output channel n = 8 b + w
+//   for each activation row m:
+//     the block stages x[m, :] in shared memory, one padding float after
+//     every 32 (lane l then reads bank (l + j) mod 32: no conflicts)
+//     lane l reads 32-bit words l, l + 32, ... of row n's bit planes (each
+//     load instruction of the warp is 128 contiguous bytes) and for each of
+//     the 32 bits j adds or subtracts x[m, 32 w + j] into one of 4
+//     accumulators: a masked add, never a multiply by a weight
+//     the warp sums its lanes with shuffles; lane 0 applies the int8 row
+//     factor, the scale (or h) and the bias once and writes y[m, n]
+//
+// The planes are read as i32 words through a memref.view of the packed i8
+// constant (its layout, N x planes x K/8 bytes, is unchanged), so K must be
+// a multiple of 32; other layers are left to the reference lowering.
+//
+// Ownership-based buffer deallocation rejects GPU ops (their memory effects
+// are unknown to it), so the lowering happens in two steps around
+// bufferization: first the layer becomes a call to a declared kernel
+// function, `onebit_gpu_layer_*`, on buffers; after bufferization each call
+// is replaced by the launch itself (--onebit-define-gpu-layer-kernels).
+//
+//===----------------------------------------------------------------------===//
+
+#include "onebit/Conversion/LinearLayerUtils.h"
+#include "onebit/Conversion/Passes.h"
+#include "onebit/Dialect/OnebitOps.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace onebit {
+#define GEN_PASS_DEF_LOWERTOGPUKERNELS
+#define GEN_PASS_DEF_DEFINEGPULAYERKERNELS
+#include "onebit/ConversionPasses.h.inc"
+} // namespace onebit
+
+using namespace mlir;
+using namespace onebit;
+
+namespace {
+
+constexpr int64_t kWarpSize = 32;
+constexpr int64_t kWarpsPerBlock = 8;
+constexpr int64_t kAccumulators = 4;
+
+/// What the kernel reads, all as buffers.
+struct GpuLayer {
+  Value x;          // M x K activations (f32), contiguous rows
+  Value packed;     // ternary: N x 2 x K/8; sign: N x K/8 (i8)
+  Value scale;      // 1 or N values (scale or h), or null
+  Value bias;       // N values, or null
+  Value rowDivisor; // M values (the int8 factor r), or null
+  bool ternary = true;
+  int64_t inFeatures = 0;
+  int64_t outFeatures = 0;
+};
+
+Value index(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value readBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+      /*read_only=*/true);
+}
+
+/// The packed planes as N x (planes * K/32) i32 words: plane p of row n
+/// starts at word p * K/32. (Little-endian: bit k mod 32 of word k / 32 is
+/// bit k mod 8 of byte k / 8.)
+Value packedWords(OpBuilder &b, Location loc, const GpuLayer &layer) {
+  auto type = cast<MemRefType>(layer.packed.getType());
+  SmallVector<ReassociationIndices> all = {
+      llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))};
+  Value bytes = memref::CollapseShapeOp::create(b, loc, layer.packed, all);
+  int64_t planes = layer.ternary ? 2 : 1;
+  auto wordsType =
+      MemRefType::get({layer.outFeatures, planes * layer.inFeatures / 32},
+                      b.getI32Type());
+  return memref::ViewOp::create(b, loc, wordsType, bytes, index(b, loc, 0),
+                                ValueRange{});
+}
+
+/// The add-only dot product of lane `lane` over its words of row `n`:
+/// returns its partial sum.
+Value emitLaneDot(OpBuilder &b, Location loc, const GpuLayer &layer,
+                  Value words, Value shared, Value n, Value lane) {
+  int64_t wordsPerPlane = layer.inFeatures / 32;
+  Value zero = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                              APFloat(0.0f));
+  SmallVector<Value> inits(kAccumulators, zero);
+  auto loop = scf::ForOp::create(
+      b, loc, lane, index(b, loc, wordsPerPlane), index(b, loc, kWarpSize),
+      inits, [&](OpBuilder &lb, Location l, Value w, ValueRange accs) {
+        SmallVector<Value> acc(accs);
+        Value plus = memref::LoadOp::create(lb, l, words, ValueRange{n, w});
+        Value minus;
+        if (layer.ternary)
+          minus = memref::LoadOp::create(
+              lb, l, words,
+              ValueRange{n, arith::AddIOp::create(
+                                lb, l, w, index(lb, l, wordsPerPlane))});
+        // x[32 w + j] sits at 33 w + j in the padded copy.
+        Value base = arith::MulIOp::create(lb, l, w, index(lb, l, 33));
+        Value zeroWord = arith::ConstantIntOp::create(lb, l, 0, 32);
+        for (int64_t j = 0; j < 32; ++j) {
+          Value x = memref::LoadOp::create(
+              lb, l, shared,
+              ValueRange{arith::AddIOp::create(lb, l, base, index(lb, l, j))});
+          Value bit = arith::ConstantIntOp::create(
+              lb, l, static_cast<int32_t>(uint32_t(1) << j), 32);
+          auto isSet = [&](Value word) {
+            return arith::CmpIOp::create(
+                lb, l, arith::CmpIPredicate::ne,
+                arith::AndIOp::create(lb, l, word, bit), zeroWord);
+          };
+          Value &a = acc[j % kAccumulators];
+          Value added = arith::AddFOp::create(lb, l, a, x);
+          Value subtracted = arith::SubFOp::create(lb, l, a, x);
+          if (layer.ternary) {
+            a = arith::SelectOp::create(lb, l, isSet(plus), added, a);
+            a = arith::SelectOp::create(lb, l, isSet(minus), subtracted, a);
+          } else {
+            a = arith::SelectOp::create(lb, l, isSet(plus), added, subtracted);
+          }
+        }
+        scf::YieldOp::create(lb, l, acc);
+      });
+  Value sum = loop.getResult(0);
+  for (int64_t i = 1; i < kAccumulators; ++i)
+    sum = arith::AddFOp::create(b, loc, sum, loop.getResult(i));
+  return sum;
+}
+
+/// The sum over the warp's 32 lanes, in every lane.
+Value warpSum(OpBuilder &b, Location loc, Value value) {
+  Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
+  for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    Value other =
+        gpu::ShuffleOp::create(b, loc, value,
+                               arith::ConstantIntOp::create(b, loc, offset, 32),
+                               width, gpu::ShuffleMode::XOR)
+            .getShuffleResult();
+    value = arith::AddFOp::create(b, loc, value, other);
+  }
+  return value;
+}
+
+/// y[m, n] from the dot product: / r[m], * scale[n or 0], + bias[n].
+Value applyEpilogue(OpBuilder &b, Location loc, const GpuLayer &layer,
+                    Value y, Value m, Value n) {
+  if (layer.rowDivisor)
+    y = arith::DivFOp::create(
+        b, loc, y, memref::LoadOp::create(b, loc, layer.rowDivisor, m));
+  if (layer.scale) {
+    bool perTensor = cast<MemRefType>(layer.scale.getType()).getDimSize(0) == 1;
+    Value at = perTensor ? index(b, loc, 0) : n;
+    y = arith::MulFOp::create(
+        b, loc, y, memref::LoadOp::create(b, loc, layer.scale, at));
+  }
+  if (layer.bias)
+    y = arith::AddFOp::create(b, loc, y,
+                              memref::LoadOp::create(b, loc, layer.bias, n));
+  return y;
+}
+
+void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer, Value out) {
+  int64_t k = layer.inFeatures;
+  int64_t paddedK = k + k / 32;
+  Value words = packedWords(b, loc, layer);
+  Value rows = memref::DimOp::create(b, loc, layer.x, 0);
+  Value one = index(b, loc, 1);
+  Value threads = index(b, loc, kWarpSize * kWarpsPerBlock);
+  Value blocks = index(b, loc, llvm::divideCeil(layer.outFeatures,
+                                                kWarpsPerBlock));
+  Value sharedBytes =
+      arith::ConstantIntOp::create(b, loc, paddedK * 4, 32);
+  auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one,
+                                      one, sharedBytes);
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value tid = launch.getThreadIds().x;
+  Value warp = arith::DivUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
+  Value lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
+  Value n = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, launch.getBlockIds().x,
+                            index(b, loc, kWarpsPerBlock)),
+      warp);
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  Value raw = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup));
+  Value shared = memref::ViewOp::create(
+      b, loc,
+      MemRefType::get({paddedK}, b.getF32Type(), MemRefLayoutAttrInterface(),
+                      workgroup),
+      raw, index(b, loc, 0), ValueRange{});
+  Value ownsRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n,
+                                        index(b, loc, layer.outFeatures));
+
+  scf::ForOp::create(
+      b, loc, index(b, loc, 0), rows, one, ValueRange{},
+      [&](OpBuilder &rb, Location l, Value m, ValueRange) {
+        // Stage x[m, :], padded, then wait for the whole block.
+        scf::ForOp::create(
+            rb, l, tid, index(rb, l, k), threads, ValueRange{},
+            [&](OpBuilder &sb, Location sl, Value kk, ValueRange) {
+              Value v = memref::LoadOp::create(sb, sl, layer.x,
+                                               ValueRange{m, kk});
+              Value padded = arith::AddIOp::create(
+                  sb, sl, kk,
+                  arith::ShRUIOp::create(sb, sl, kk, index(sb, sl, 5)));
+              memref::StoreOp::create(sb, sl, v, shared, padded);
+              scf::YieldOp::create(sb, sl);
+            });
+        gpu::BarrierOp::create(rb, l);
+        scf::IfOp::create(rb, l, ownsRow, [&](OpBuilder &ib, Location il) {
+          Value dot = warpSum(
+              ib, il, emitLaneDot(ib, il, layer, words, shared, n, lane));
+          Value first = arith::CmpIOp::create(ib, il, arith::CmpIPredicate::eq,
+                                              lane, index(ib, il, 0));
+          scf::IfOp::create(ib, il, first, [&](OpBuilder &wb, Location wl) {
+            memref::StoreOp::create(
+                wb, wl, applyEpilogue(wb, wl, layer, dot, m, n), out,
+                ValueRange{m, n});
+            scf::YieldOp::create(wb, wl);
+          });
+          scf::YieldOp::create(ib, il);
+        });
+        // Nobody restages x while a warp still reads it.
+        gpu::BarrierOp::create(rb, l);
+        scf::YieldOp::create(rb, l);
+      });
+  gpu::TerminatorOp::create(b, loc);
+}
+
+//===----------------------------------------------------------------------===//
+// The kernel as a call, until bufferization is done
+//===----------------------------------------------------------------------===//
+
+constexpr llvm::StringLiteral kKernelAttr = "onebit.gpu_layer";
+
+/// Calls a declared kernel function with the layer's buffers (x, the packed
+/// planes, then scale, bias and row divisor where present, then the output);
+/// the declaration's `onebit.gpu_layer` attribute says which is which.
+void emitKernelCall(OpBuilder &b, Location loc, const GpuLayer &layer,
+                    Value out) {
+  SmallVector<Value> operands = {layer.x, layer.packed};
+  for (Value optional : {layer.scale, layer.bias, layer.rowDivisor})
+    if (optional)
+      operands.push_back(optional);
+  operands.push_back(out);
+  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  std::string name = llvm::formatv(
+      "onebit_gpu_layer_{0}_{1}x{2}{3}{4}{5}", layer.ternary ? "ternary" : "sign",
+      layer.outFeatures, layer.inFeatures, layer.scale ? "_scale" : "",
+      layer.bias ? "_bias" : "", layer.rowDivisor ? "_int8" : "");
+  auto type = b.getFunctionType(ValueRange(operands).getTypes(), {});
+  auto callee = module.lookupSymbol<func::FuncOp>(name);
+  if (!callee) {
+    // Through `b` (the rewriter, in a pattern), at the end of the module.
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(module.getBody());
+    callee = func::FuncOp::create(b, loc, name, type);
+    callee.setPrivate();
+    callee->setAttr(
+        kKernelAttr,
+        b.getDictionaryAttr({
+            b.getNamedAttr("ternary", b.getBoolAttr(layer.ternary)),
+            b.getNamedAttr("in_features", b.getI64IntegerAttr(layer.inFeatures)),
+            b.getNamedAttr("out_features",
+                           b.getI64IntegerAttr(layer.outFeatures)),
+            b.getNamedAttr("scale", b.getBoolAttr(bool(layer.scale))),
+            b.getNamedAttr("bias", b.getBoolAttr(bool(layer.bias))),
+            b.getNamedAttr("row_divisor",
+                           b.getBoolAttr(bool(layer.rowDivisor))),
+        }));
+  }
+  func::CallOp::create(b, loc, callee, operands);
+}
+
+/// The layer a kernel call stands for, with its operands (now buffers).
+GpuLayer layerOfCall(func::CallOp call, DictionaryAttr kernel) {
+  GpuLayer layer;
+  layer.ternary = kernel.getAs<BoolAttr>("ternary").getValue();
+  layer.inFeatures = kernel.getAs<IntegerAttr>("in_features").getInt();
+  layer.outFeatures = kernel.getAs<IntegerAttr>("out_features").getInt();
+  auto operands = call.getOperands();
+  unsigned next = 0;
+  layer.x = operands[next++];
+  layer.packed = operands[next++];
+  if (kernel.getAs<BoolAttr>("scale").getValue())
+    layer.scale = operands[next++];
+  if (kernel.getAs<BoolAttr>("bias").getValue())
+    layer.bias = operands[next++];
+  if (kernel.getAs<BoolAttr>("row_divisor").getValue())
+    layer.rowDivisor = operands[next++];
+  return layer;
+}
+
+/// Runs the kernel on the [M, K] tensor `x` and returns the [M, N] tensor.
+Value emitLayer(OpBuilder &b, Location loc, GpuLayer layer, Value x) {
+  layer.x = readBuffer(b, loc, x);
+  int64_t staticRows = cast<MemRefType>(layer.x.getType()).getDimSize(0);
+  auto outType =
+      MemRefType::get({staticRows, layer.outFeatures}, b.getF32Type());
+  SmallVector<Value> dynamicRows;
+  if (ShapedType::isDynamic(staticRows))
+    dynamicRows.push_back(memref::DimOp::create(b, loc, layer.x, 0));
+  Value out = memref::AllocOp::create(b, loc, outType, dynamicRows);
+  emitKernelCall(b, loc, layer, out);
+  return bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get(outType.getShape(), b.getF32Type()), out,
+      /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
+}
+
+LogicalResult checkShape(Operation *op, int64_t inFeatures,
+                         PatternRewriter &rewriter) {
+  if (inFeatures % 32 != 0)
+    return rewriter.notifyMatchFailure(
+        op, "the warp kernel reads 32-bit words: K must be a multiple of 32");
+  return success();
+}
+
+struct TernaryLinearOpToGPU : OpConversionPattern<TernaryLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(TernaryLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkShape(op, op.getInFeatures(), rewriter)))
+      return failure();
+    Location loc = op.getLoc();
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    GpuLayer layer;
+    layer.inFeatures = op.getInFeatures();
+    layer.outFeatures = op.getOutFeatures();
+    if (op.getInt8Activations()) {
+      Value divisor;
+      std::tie(x, divisor) = quantizeRowsToInt8(rewriter, loc, x);
+      layer.rowDivisor = readBuffer(rewriter, loc, divisor);
+    }
+    layer.packed = readBuffer(
+        rewriter, loc,
+        arith::ConstantOp::create(rewriter, loc,
+                                  cast<TypedAttr>(op.getPackedWeights())));
+    layer.scale = readBuffer(
+        rewriter, loc, arith::ConstantOp::create(rewriter, loc, op.getScale()));
+    if (adaptor.getBias())
+      layer.bias = readBuffer(rewriter, loc, adaptor.getBias());
+    Value y = emitLayer(rewriter, loc, layer, x);
+    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y,
+                                            adaptor.getInput(), op.getType()));
+    return success();
+  }
+};
+
+struct SignLinearOpToGPU : OpConversionPattern<SignLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SignLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkShape(op, op.getInFeatures(), rewriter)))
+      return failure();
+    Location loc = op.getLoc();
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    if (DenseElementsAttr g = op.getGAttr())
+      x = scaleColumns(rewriter, loc, x, g);
+    GpuLayer layer;
+    layer.ternary = false;
+    layer.inFeatures = op.getInFeatures();
+    layer.outFeatures = op.getOutFeatures();
+    layer.packed = readBuffer(
+        rewriter, loc,
+        arith::ConstantOp::create(rewriter, loc,
+                                  cast<TypedAttr>(op.getPackedSigns())));
+    if (DenseElementsAttr h = op.getHAttr())
+      layer.scale = readBuffer(rewriter, loc,
+                               arith::ConstantOp::create(rewriter, loc, h));
+    if (adaptor.getBias())
+      layer.bias = readBuffer(rewriter, loc, adaptor.getBias());
+    Value y = emitLayer(rewriter, loc, layer, x);
+    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y,
+                                            adaptor.getInput(), op.getType()));
+    return success();
+  }
+};
+
+struct LowerToGPUKernelsPass
+    : onebit::impl::LowerToGPUKernelsBase<LowerToGPUKernelsPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    // Layers the kernel does not take (K not a multiple of 32) stay for the
+    // reference lowering.
+    target.addDynamicallyLegalOp<TernaryLinearOp>(
+        [](TernaryLinearOp op) { return op.getInFeatures() % 32 != 0; });
+    target.addDynamicallyLegalOp<SignLinearOp>(
+        [](SignLinearOp op) { return op.getInFeatures() % 32 != 0; });
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    RewritePatternSet patterns(&getContext());
+    patterns.add<TernaryLinearOpToGPU, SignLinearOpToGPU>(&getContext());
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+struct DefineGPULayerKernelsPass
+    : onebit::impl::DefineGPULayerKernelsBase<DefineGPULayerKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> kernels;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (func->hasAttr(kKernelAttr))
+        kernels.push_back(func);
+    for (func::FuncOp kernel : kernels) {
+      auto attrs = kernel->getAttrOfType<DictionaryAttr>(kKernelAttr);
+      std::optional<SymbolTable::UseRange> uses =
+          SymbolTable::getSymbolUses(kernel, module);
+      if (uses)
+        for (const SymbolTable::SymbolUse &use : *uses) {
+          auto call = dyn_cast<func::CallOp>(use.getUser());
+          if (!call) {
+            use.getUser()->emitOpError("uses a GPU layer kernel other than by "
+                                       "calling it");
+            return signalPassFailure();
+          }
+          if (!llvm::all_of(call.getOperandTypes(), llvm::IsaPred<MemRefType>)) {
+            call.emitOpError("needs buffers: run it after bufferization");
+            return signalPassFailure();
+          }
+          OpBuilder b(call);
+          GpuLayer layer = layerOfCall(call, attrs);
+          emitKernel(b, call.getLoc(), layer, call.getOperands().back());
+          call.erase();
+        }
+      kernel.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,83 @@
+// RUN: onebit-opt %s --onebit-lower-to-gpu-kernels --split-input-file | FileCheck %s --check-prefix=CALL
+// RUN: onebit-opt %s --onebit-cuda-lower-layers --onebit-cuda-bufferize --split-input-file | FileCheck %s
+// RUN: onebit-opt %s --onebit-cuda-lower-layers --onebit-cuda-bufferize --onebit-cuda-kernels --gpu-module-to-binary=format=isa --split-input-file | FileCheck %s --check-prefix=PTX
+
+// Until bufferization is done the layer is a call of a declared kernel on
+// buffers; the declaration says what its operands are.
+// CALL-LABEL: func.func @ternary
+// CALL: call @onebit_gpu_layer_ternary_16x64_scale_bias(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x64xf32>, memref<16x2x8xi8>, memref<1xf32>, memref<16xf32>, memref<?x16xf32>) -> ()
+// CALL: func.func private @onebit_gpu_layer_ternary_16x64_scale_bias({{.*}}) attributes {onebit.gpu_layer = {bias = true, in_features = 64 : i64, out_features = 16 : i64, row_divisor = false, scale = true, ternary = true}}
+
+// After bufferization, the launch: 2 blocks of 8 warps for 16 channels, the
+// padded row of x (64 + 2 floats) in dynamic shared memory, the planes read
+// as i32 words, 4 accumulators that only add and subtract x, a warp sum by
+// shuffles, and the scale and bias applied once per output.
+// CHECK-LABEL: func.func @ternary
+// CHECK: %[[BYTES:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1, 2]] : memref<16x2x8xi8> into memref<256xi8>
+// CHECK: %[[WORDS:.*]] = memref.view %[[BYTES]][%{{.*}}][] : memref<256xi8> to memref<16x4xi32>
+// CHECK: %[[SMEM:.*]] = arith.constant 264 : i32
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}, {{.*}}) dynamic_shared_memory_size %[[SMEM]]
+// CHECK: %[[RAW:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: memref.view %[[RAW]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<66xf32, #gpu.address_space<workgroup>>
+// CHECK: scf.for
+// CHECK: memref.store %{{.*}} : memref<66xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c2{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32)
+// CHECK-NOT: arith.mulf
+// CHECK: memref.load %[[WORDS]]
+// CHECK: memref.load %[[WORDS]]
+// CHECK-NOT: arith.mulf
+// CHECK-COUNT-32: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK-NOT: arith.mulf
+// CHECK: scf.yield
+// CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: memref.store
+// CHECK: gpu.barrier
+// CHECK: gpu.terminator
+
+// The same kernel compiled for sm_90:
+// PTX: .target sm_90
+// PTX: .visible .entry ternary_kernel
+// PTX: shfl.sync.bfly.b32
+// PTX: bar.sync
+func.func @ternary(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
+  %b = arith.constant dense<0.5> : tensor<16xf32>
+  %y = onebit.ternary_linear %x bias %b {packed_weights = dense<[[[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]], [[15, 15, 15, 15, 15, 15, 15, 15], [-16, -16, -16, -16, -16, -16, -16, -16]]]> : tensor<16x2x8xi8>, scale = dense<0.25> : tensor<1xf32>} : tensor<?x64xf32>, tensor<16xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// Sign layers: one plane, add or subtract; g before the launch, h in it.
+// CALL-LABEL: func.func @sign
+// CALL: linalg.generic
+// CALL: call @onebit_gpu_layer_sign_2x32_scale(
+// CHECK-LABEL: func.func @sign
+// CHECK: memref.view %{{.*}} : memref<8xi8> to memref<2x1xi32>
+// CHECK: gpu.launch
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32)
+// CHECK-NOT: arith.mulf
+// CHECK: memref.load
+// CHECK-NOT: arith.mulf
+// CHECK-COUNT-32: arith.select
+// CHECK-NOT: arith.mulf
+// CHECK: scf.yield
+// PTX: .visible .entry sign_kernel
+func.func @sign(%x: tensor<?x3x32xf32>) -> tensor<?x3x2xf32> {
+  %y = onebit.sign_linear %x {packed_signs = dense<5> : tensor<2x4xi8>, g = dense<2.0> : tensor<32xf32>, h = dense<[1.0, 3.0]> : tensor<2xf32>} : tensor<?x3x32xf32> -> tensor<?x3x2xf32>
+  return %y : tensor<?x3x2xf32>
+}
+
+// -----
+
+// K = 40 is not a multiple of 32: the layer is left to the reference
+// lowering.
+// CALL-LABEL: func.func @odd_k
+// CALL: onebit.ternary_linear
+// CALL-NOT: call @onebit_gpu_layer
+func.func @odd_k(%x: tensor<4x40xf32>) -> tensor<4x3xf32> {
+  %y = onebit.ternary_linear %x {packed_weights = dense<[[[1, 1, 1, 1, 1], [2, 2, 2, 2, 2]], [[1, 1, 1, 1, 1], [2, 2, 2, 2, 2]], [[1, 1, 1, 1, 1], [2, 2, 2, 2, 2]]]> : tensor<3x2x5xi8>, scale = dense<1.0> : tensor<3xf32>} : tensor<4x40xf32> -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
