@@ -49,6 +49,8 @@ namespace {
 constexpr int64_t kWarpSize = 32;
 constexpr int64_t kWarpsPerBlock = 8;
 constexpr int64_t kAccumulators = 4;
+/// Activation rows that share one decode of the weights, where M allows.
+constexpr int64_t kTileRows = 8;
 
 /// What the kernel reads, all as buffers.
 struct GpuLayer {
@@ -89,55 +91,107 @@ Value packedWords(OpBuilder &b, Location loc, const GpuLayer &layer) {
                                 ValueRange{});
 }
 
-/// The add-only dot product of lane `lane` over its words of row `n`:
-/// returns its partial sum.
-Value emitLaneDot(OpBuilder &b, Location loc, const GpuLayer &layer,
-                  Value words, Value shared, Value n, Value lane) {
-  int64_t wordsPerPlane = layer.inFeatures / 32;
+/// Each chunk of K the block stages holds 32 words per plane: one per lane.
+constexpr int64_t kChunkWeights = 32 * kWarpSize;
+/// A staged chunk row: 32 floats per word, and one of padding after each.
+constexpr int64_t kPaddedChunk = 33 * kWarpSize;
+
+/// One block's share of a launch: the rows m0 .. m0 + tileRows (those below
+/// rowEnd) of the activations, and the warp's output channel n.
+struct Tile {
+  Value m0, rowEnd, n, lane, tid, ownsChannel;
+  Value shared; // tileRows x kPaddedChunk floats in shared memory
+  int64_t tileRows;
+};
+
+/// Copies the chunk of x starting at word `c` (K index 32 c) of the tile's
+/// rows into shared memory, zeros past K or past the last row. Each thread
+/// copies every 256th float of each row: no divisions, and consecutive
+/// threads touch consecutive addresses.
+void stageChunk(OpBuilder &b, Location loc, const GpuLayer &layer,
+                const Tile &tile, Value c) {
+  Value k0 = arith::MulIOp::create(b, loc, c, index(b, loc, 32));
   Value zero = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
                                               APFloat(0.0f));
-  SmallVector<Value> inits(kAccumulators, zero);
-  auto loop = scf::ForOp::create(
-      b, loc, lane, index(b, loc, wordsPerPlane), index(b, loc, kWarpSize),
-      inits, [&](OpBuilder &lb, Location l, Value w, ValueRange accs) {
-        SmallVector<Value> acc(accs);
-        Value plus = memref::LoadOp::create(lb, l, words, ValueRange{n, w});
-        Value minus;
-        if (layer.ternary)
-          minus = memref::LoadOp::create(
-              lb, l, words,
-              ValueRange{n, arith::AddIOp::create(
-                                lb, l, w, index(lb, l, wordsPerPlane))});
-        // x[32 w + j] sits at 33 w + j in the padded copy.
-        Value base = arith::MulIOp::create(lb, l, w, index(lb, l, 33));
-        Value zeroWord = arith::ConstantIntOp::create(lb, l, 0, 32);
-        for (int64_t j = 0; j < 32; ++j) {
-          Value x = memref::LoadOp::create(
-              lb, l, shared,
-              ValueRange{arith::AddIOp::create(lb, l, base, index(lb, l, j))});
-          Value bit = arith::ConstantIntOp::create(
-              lb, l, static_cast<int32_t>(uint32_t(1) << j), 32);
-          auto isSet = [&](Value word) {
-            return arith::CmpIOp::create(
-                lb, l, arith::CmpIPredicate::ne,
-                arith::AndIOp::create(lb, l, word, bit), zeroWord);
-          };
-          Value &a = acc[j % kAccumulators];
-          Value added = arith::AddFOp::create(lb, l, a, x);
-          Value subtracted = arith::SubFOp::create(lb, l, a, x);
-          if (layer.ternary) {
-            a = arith::SelectOp::create(lb, l, isSet(plus), added, a);
-            a = arith::SelectOp::create(lb, l, isSet(minus), subtracted, a);
-          } else {
-            a = arith::SelectOp::create(lb, l, isSet(plus), added, subtracted);
-          }
-        }
-        scf::YieldOp::create(lb, l, acc);
-      });
-  Value sum = loop.getResult(0);
-  for (int64_t i = 1; i < kAccumulators; ++i)
-    sum = arith::AddFOp::create(b, loc, sum, loop.getResult(i));
-  return sum;
+  Value kEnd = index(b, loc, layer.inFeatures);
+  for (int64_t r = 0; r < tile.tileRows; ++r) {
+    Value m = arith::AddIOp::create(b, loc, tile.m0, index(b, loc, r));
+    Value rowInside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, tile.rowEnd);
+    scf::ForOp::create(
+        b, loc, tile.tid, index(b, loc, kChunkWeights),
+        index(b, loc, kWarpSize * kWarpsPerBlock), ValueRange{},
+        [&](OpBuilder &sb, Location sl, Value kk, ValueRange) {
+          Value k = arith::AddIOp::create(sb, sl, k0, kk);
+          Value inside = arith::AndIOp::create(
+              sb, sl, rowInside,
+              arith::CmpIOp::create(sb, sl, arith::CmpIPredicate::ult, k,
+                                    kEnd));
+          auto read = scf::IfOp::create(
+              sb, sl, inside,
+              [&](OpBuilder &tb, Location tl) {
+                scf::YieldOp::create(
+                    tb, tl,
+                    ValueRange{memref::LoadOp::create(tb, tl, layer.x,
+                                                      ValueRange{m, k})});
+              },
+              [&](OpBuilder &eb, Location el) {
+                scf::YieldOp::create(eb, el, zero);
+              });
+          Value padded = arith::AddIOp::create(
+              sb, sl, kk,
+              arith::ShRUIOp::create(sb, sl, kk, index(sb, sl, 5)));
+          memref::StoreOp::create(sb, sl, read.getResult(0), tile.shared,
+                                  ValueRange{index(sb, sl, r), padded});
+          scf::YieldOp::create(sb, sl);
+        });
+  }
+}
+
+/// The lane's add-only work on its word of the staged chunk: for each of the
+/// 32 bits, the bit test is shared by all rows of the tile.
+SmallVector<Value> accumulateWord(OpBuilder &b, Location loc,
+                                  const GpuLayer &layer, const Tile &tile,
+                                  Value words, Value w, ValueRange accs,
+                                  int64_t perRow) {
+  SmallVector<Value> acc(accs);
+  Value plus = memref::LoadOp::create(b, loc, words, ValueRange{tile.n, w});
+  Value minus;
+  if (layer.ternary)
+    minus = memref::LoadOp::create(
+        b, loc, words,
+        ValueRange{tile.n,
+                   arith::AddIOp::create(b, loc, w,
+                                         index(b, loc, layer.inFeatures / 32))});
+  // x[32 w + j] of row r sits at [r][33 lane + j] in the staged chunk.
+  Value base = arith::MulIOp::create(b, loc, tile.lane, index(b, loc, 33));
+  Value zeroWord = arith::ConstantIntOp::create(b, loc, 0, 32);
+  for (int64_t j = 0; j < 32; ++j) {
+    Value bit = arith::ConstantIntOp::create(
+        b, loc, static_cast<int32_t>(uint32_t(1) << j), 32);
+    auto isSet = [&](Value word) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                   arith::AndIOp::create(b, loc, word, bit),
+                                   zeroWord);
+    };
+    Value plusSet = isSet(plus);
+    Value minusSet = layer.ternary ? isSet(minus) : Value();
+    Value at = arith::AddIOp::create(b, loc, base, index(b, loc, j));
+    for (int64_t r = 0; r < tile.tileRows; ++r) {
+      Value x = memref::LoadOp::create(b, loc, tile.shared,
+                                       ValueRange{index(b, loc, r), at});
+      Value &a = acc[r * perRow + j % perRow];
+      Value added = arith::AddFOp::create(b, loc, a, x);
+      Value subtracted = arith::SubFOp::create(b, loc, a, x);
+      if (layer.ternary) {
+        a = arith::SelectOp::create(b, loc, plusSet, added, a);
+        a = arith::SelectOp::create(b, loc, minusSet, subtracted, a);
+      } else {
+        a = arith::SelectOp::create(b, loc, plusSet, added, subtracted);
+      }
+    }
+  }
+  return acc;
 }
 
 /// The sum over the warp's 32 lanes, in every lane.
@@ -172,78 +226,131 @@ Value applyEpilogue(OpBuilder &b, Location loc, const GpuLayer &layer,
   return y;
 }
 
-void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer, Value out) {
-  int64_t k = layer.inFeatures;
-  int64_t paddedK = k + k / 32;
-  Value words = packedWords(b, loc, layer);
-  Value rows = memref::DimOp::create(b, loc, layer.x, 0);
+/// One launch over the rows [rowBegin, rowEnd) in tiles of `tileRows`: block
+/// (bx, by) computes channels 8 bx .. 8 bx + 7 of the rows of tile by.
+void emitLaunch(OpBuilder &b, Location loc, const GpuLayer &layer,
+                Value words, Value out, Value rowBegin, Value rowEnd,
+                int64_t tileRows) {
+  int64_t wordsPerPlane = layer.inFeatures / 32;
+  int64_t perRow = tileRows == 1 ? kAccumulators : 2;
   Value one = index(b, loc, 1);
+  Value rows = arith::SubIOp::create(b, loc, rowEnd, rowBegin);
+  Value tiles = arith::CeilDivUIOp::create(b, loc, rows,
+                                           index(b, loc, tileRows));
   Value threads = index(b, loc, kWarpSize * kWarpsPerBlock);
   Value blocks = index(b, loc, llvm::divideCeil(layer.outFeatures,
                                                 kWarpsPerBlock));
-  Value sharedBytes =
-      arith::ConstantIntOp::create(b, loc, paddedK * 4, 32);
-  auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one,
-                                      one, sharedBytes);
+  Value sharedBytes = arith::ConstantIntOp::create(
+      b, loc, tileRows * kPaddedChunk * 4, 32);
+  auto launch = gpu::LaunchOp::create(b, loc, blocks, tiles, one, threads,
+                                      one, one, sharedBytes);
 
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
-  Value tid = launch.getThreadIds().x;
-  Value warp = arith::DivUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
-  Value lane = arith::RemUIOp::create(b, loc, tid, index(b, loc, kWarpSize));
-  Value n = arith::AddIOp::create(
+  Tile tile;
+  tile.tileRows = tileRows;
+  tile.rowEnd = rowEnd;
+  tile.tid = launch.getThreadIds().x;
+  tile.lane =
+      arith::RemUIOp::create(b, loc, tile.tid, index(b, loc, kWarpSize));
+  Value warp =
+      arith::DivUIOp::create(b, loc, tile.tid, index(b, loc, kWarpSize));
+  tile.n = arith::AddIOp::create(
       b, loc,
       arith::MulIOp::create(b, loc, launch.getBlockIds().x,
                             index(b, loc, kWarpsPerBlock)),
       warp);
+  tile.m0 = arith::AddIOp::create(
+      b, loc, rowBegin,
+      arith::MulIOp::create(b, loc, launch.getBlockIds().y,
+                            index(b, loc, tileRows)));
+  tile.ownsChannel = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ult, tile.n,
+      index(b, loc, layer.outFeatures));
   auto workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
   Value raw = gpu::DynamicSharedMemoryOp::create(
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                       MemRefLayoutAttrInterface(), workgroup));
-  Value shared = memref::ViewOp::create(
+  tile.shared = memref::ViewOp::create(
       b, loc,
-      MemRefType::get({paddedK}, b.getF32Type(), MemRefLayoutAttrInterface(),
-                      workgroup),
+      MemRefType::get({tileRows, kPaddedChunk}, b.getF32Type(),
+                      MemRefLayoutAttrInterface(), workgroup),
       raw, index(b, loc, 0), ValueRange{});
-  Value ownsRow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n,
-                                        index(b, loc, layer.outFeatures));
 
-  scf::ForOp::create(
-      b, loc, index(b, loc, 0), rows, one, ValueRange{},
-      [&](OpBuilder &rb, Location l, Value m, ValueRange) {
-        // Stage x[m, :], padded, then wait for the whole block.
-        scf::ForOp::create(
-            rb, l, tid, index(rb, l, k), threads, ValueRange{},
-            [&](OpBuilder &sb, Location sl, Value kk, ValueRange) {
-              Value v = memref::LoadOp::create(sb, sl, layer.x,
-                                               ValueRange{m, kk});
-              Value padded = arith::AddIOp::create(
-                  sb, sl, kk,
-                  arith::ShRUIOp::create(sb, sl, kk, index(sb, sl, 5)));
-              memref::StoreOp::create(sb, sl, v, shared, padded);
-              scf::YieldOp::create(sb, sl);
+  Value zero = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                              APFloat(0.0f));
+  SmallVector<Value> inits(tileRows * perRow, zero);
+  auto chunks = scf::ForOp::create(
+      b, loc, index(b, loc, 0), index(b, loc, wordsPerPlane),
+      index(b, loc, kWarpSize), inits,
+      [&](OpBuilder &cb, Location cl, Value c, ValueRange accs) {
+        // Nobody restages while a warp still reads the last chunk.
+        gpu::BarrierOp::create(cb, cl);
+        stageChunk(cb, cl, layer, tile, c);
+        gpu::BarrierOp::create(cb, cl);
+        Value w = arith::AddIOp::create(cb, cl, c, tile.lane);
+        Value works = arith::AndIOp::create(
+            cb, cl, tile.ownsChannel,
+            arith::CmpIOp::create(cb, cl, arith::CmpIPredicate::ult, w,
+                                  index(cb, cl, wordsPerPlane)));
+        auto step = scf::IfOp::create(
+            cb, cl, works,
+            [&](OpBuilder &tb, Location tl) {
+              scf::YieldOp::create(tb, tl,
+                                   accumulateWord(tb, tl, layer, tile, words,
+                                                  w, accs, perRow));
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, accs);
             });
-        gpu::BarrierOp::create(rb, l);
-        scf::IfOp::create(rb, l, ownsRow, [&](OpBuilder &ib, Location il) {
-          Value dot = warpSum(
-              ib, il, emitLaneDot(ib, il, layer, words, shared, n, lane));
-          Value first = arith::CmpIOp::create(ib, il, arith::CmpIPredicate::eq,
-                                              lane, index(ib, il, 0));
-          scf::IfOp::create(ib, il, first, [&](OpBuilder &wb, Location wl) {
-            memref::StoreOp::create(
-                wb, wl, applyEpilogue(wb, wl, layer, dot, m, n), out,
-                ValueRange{m, n});
-            scf::YieldOp::create(wb, wl);
-          });
-          scf::YieldOp::create(ib, il);
-        });
-        // Nobody restages x while a warp still reads it.
-        gpu::BarrierOp::create(rb, l);
-        scf::YieldOp::create(rb, l);
+        scf::YieldOp::create(cb, cl, step.getResults());
       });
+
+  for (int64_t r = 0; r < tileRows; ++r) {
+    Value sum = chunks.getResult(r * perRow);
+    for (int64_t i = 1; i < perRow; ++i)
+      sum = arith::AddFOp::create(b, loc, sum, chunks.getResult(r * perRow + i));
+    Value dot = warpSum(b, loc, sum);
+    Value m = arith::AddIOp::create(b, loc, tile.m0, index(b, loc, r));
+    Value writes = arith::AndIOp::create(
+        b, loc,
+        arith::AndIOp::create(
+            b, loc, tile.ownsChannel,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tile.lane,
+                                  index(b, loc, 0))),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, rowEnd));
+    scf::IfOp::create(b, loc, writes, [&](OpBuilder &wb, Location wl) {
+      memref::StoreOp::create(wb, wl,
+                              applyEpilogue(wb, wl, layer, dot, m, tile.n),
+                              out, ValueRange{m, tile.n});
+      scf::YieldOp::create(wb, wl);
+    });
+  }
   gpu::TerminatorOp::create(b, loc);
+}
+
+/// Full tiles of kTileRows rows share each weight decode (prefill); the
+/// rows left over, or a single row (decode), run one per tile.
+void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer, Value out) {
+  Value words = packedWords(b, loc, layer);
+  Value rows = memref::DimOp::create(b, loc, layer.x, 0);
+  Value zero = index(b, loc, 0);
+  Value tiled = arith::MulIOp::create(
+      b, loc,
+      arith::DivUIOp::create(b, loc, rows, index(b, loc, kTileRows)),
+      index(b, loc, kTileRows));
+  auto ifAny = [&](Value begin, Value end, int64_t tileRows) {
+    Value any =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, begin, end);
+    scf::IfOp::create(b, loc, any, [&](OpBuilder &ib, Location il) {
+      emitLaunch(ib, il, layer, words, out, begin, end, tileRows);
+      scf::YieldOp::create(ib, il);
+    });
+  };
+  ifAny(zero, tiled, kTileRows);
+  ifAny(tiled, rows, 1);
 }
 
 //===----------------------------------------------------------------------===//
