@@ -133,22 +133,27 @@ def ExpandShapeToReinterpretCast : Pass<"onebit-expand-shape-to-reinterpret-cast
 }
 
 def LowerToGPUKernels : Pass<"onebit-lower-to-gpu-kernels"> {
-  let summary = "Warp-per-row GPU kernels for the low-bit layers";
+  let summary = "Warp-per-channel GPU kernels for the low-bit layers";
   let description = [{
     Lowers `onebit.ternary_linear` and `onebit.sign_linear` with K a multiple
     of 32 to one `gpu.launch` each, written for memory bandwidth:
     ```
-    block = 8 warps; warp w of block b owns output channel n = 8 b + w
-    for each activation row m:
-      the block copies x[m, :] to shared memory, a padding float after
-      every 32 (no bank conflicts below), then waits at a barrier
-      lane l reads the 32-bit words l, l + 32, ... of row n's bit planes
-      (each warp load is 128 contiguous bytes) and for each bit j:
-        acc[j mod 4] = select(plus bit,  acc + x[32 w + j], acc)
-        acc[j mod 4] = select(minus bit, acc - x[32 w + j], acc)
-        (sign: acc = select(bit, acc + x, acc - x))
-      the warp sums its lanes with shuffles (xor 16, 8, 4, 2, 1)
-      lane 0 writes y[m, n] = sum / r[m] * scale[n] + bias[n]
+    block = 8 warps; warp w of block (bx, by) owns output channel 8 bx + w
+    block row by < M / 8: the tile of 8 rows from 8 by (prefill: the rows
+    share each decode of the weights); block rows after: one row each
+    for each chunk of 1024 weights of K:
+      the block copies the tile's rows of x[:, chunk] to shared memory, a
+      padding float after every 32 (no bank conflicts below), between
+      barriers
+      lane l reads word l of the chunk in each bit plane of its channel
+      (each warp load is 128 contiguous bytes) and for each bit j, for each
+      row r of the tile:
+        acc[r][j mod a] = select(plus bit,  acc + x[r, 32 w + j], acc)
+        acc[r][j mod a] = select(minus bit, acc - x[r, 32 w + j], acc)
+        (sign: acc = select(bit, acc + x, acc - x); a = 4 for one row, 2
+        for a tile of 8)
+    the warp sums its lanes with shuffles (xor 16, 8, 4, 2, 1)
+    lane 0 writes y[m, n] = sum / r[m] * scale[n] + bias[n]
     ```
     No multiply by a weight. The packed constant keeps its layout and is
     read through a `memref.view` as i32 words. OneBit's g and BitNet's int8

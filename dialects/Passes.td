@@ -102,4 +102,22 @@ def FuseValueScaling : Pass<"fuse-value-scaling"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def ReshapeToExpandShape : Pass<"onebit-reshape-to-expand-shape"> {
+  let summary = "Rewrite tensor.reshape of a listed shape into collapse and "
+                "expand";
+  let description = [{
+    The importer's `Reshape` is `tensor.reshape %x(%shape)` with the shape a
+    `tensor.from_elements` of i64 sizes (dims of other tensors, mostly).
+    Bufferized, that shape becomes a small buffer the host writes and
+    `memref.reshape` reads, which on the GPU means waiting for the stream
+    there. This pass states the same reshape without a shape tensor:
+    `tensor.collapse_shape` of `%x` to one dimension, then
+    `tensor.expand_shape` to the result with the sizes as index values
+    (`output_shape`). Reshapes to or from rank 0, and those whose shape is
+    not a `tensor.from_elements`, are left alone.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // ONEBIT_PASSES_TD

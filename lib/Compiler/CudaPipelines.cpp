@@ -16,8 +16,11 @@ std::string onebit::cudaLowerLayersPipeline() {
   // Low-bit layers get their warp kernels; the rest (float layers, and
   // low-bit ones with K not a multiple of 32) takes the reference lowering
   // to linalg, which becomes generic GPU loops.
-  return "onebit-lower-to-gpu-kernels, onebit-lower-to-linalg, canonicalize, "
-         "cse, func.func(linalg-fuse-elementwise-ops), canonicalize";
+  // Reshapes drop their shape tensors, which the host would otherwise
+  // write and read between kernels.
+  return "onebit-lower-to-gpu-kernels, onebit-lower-to-linalg, "
+         "onebit-reshape-to-expand-shape, canonicalize, cse, "
+         "func.func(linalg-fuse-elementwise-ops), canonicalize";
 }
 
 std::string onebit::cudaBufferizePipeline() {

@@ -1,19 +1,22 @@
-//===- OnebitToGPU.cpp - Warp-per-row GPU kernels for the low-bit layers --===//
+//===- OnebitToGPU.cpp - Warp-per-channel GPU kernels for low-bit layers --===//
 //
 // ternary_linear and sign_linear become one gpu.launch each, designed for
 // memory bandwidth rather than left to the generic one-thread-per-output
 // mapping:
 //
-//   block = 8 warps, warp w of block b owns output channel n = 8 b + w
-//   for each activation row m:
-//     the block stages x[m, :] in shared memory, one padding float after
-//     every 32 (lane l then reads bank (l + j) mod 32: no conflicts)
-//     lane l reads 32-bit words l, l + 32, ... of row n's bit planes (each
+//   block = 8 warps, warp w of block (bx, by) owns output channel 8 bx + w;
+//   block row by takes a tile of 8 activation rows while full tiles last
+//   (prefill: the rows share each decode of the weights), then single rows
+//   for each chunk of 1024 weights of K:
+//     the block stages the tile's rows of x in shared memory, one padding
+//     float after every 32 (lane l then reads bank (l + j) mod 32: no
+//     conflicts), between barriers
+//     lane l reads word l of the chunk in its channel's bit planes (each
 //     load instruction of the warp is 128 contiguous bytes) and for each of
-//     the 32 bits j adds or subtracts x[m, 32 w + j] into one of 4
-//     accumulators: a masked add, never a multiply by a weight
-//     the warp sums its lanes with shuffles; lane 0 applies the int8 row
-//     factor, the scale (or h) and the bias once and writes y[m, n]
+//     the 32 bits adds or subtracts x into an accumulator of each row: a
+//     masked add, never a multiply by a weight
+//   the warp sums its lanes with shuffles; lane 0 applies the int8 row
+//   factor, the scale (or h) and the bias once and writes y[m, n]
 //
 // The planes are read as i32 words through a memref.view of the packed i8
 // constant (its layout, N x planes x K/8 bytes, is unchanged), so K must be
@@ -226,58 +229,33 @@ Value applyEpilogue(OpBuilder &b, Location loc, const GpuLayer &layer,
   return y;
 }
 
-/// One launch over the rows [rowBegin, rowEnd) in tiles of `tileRows`: block
-/// (bx, by) computes channels 8 bx .. 8 bx + 7 of the rows of tile by.
-void emitLaunch(OpBuilder &b, Location loc, const GpuLayer &layer,
-                Value words, Value out, Value rowBegin, Value rowEnd,
-                int64_t tileRows) {
+/// The threads of one block, and where they are in the launch.
+struct BlockIds {
+  Value tid, lane, n, ownsChannel, raw;
+};
+
+/// One block's work on the tile of `tileRows` rows from m0: all chunks of K,
+/// then the warp sums and the stores.
+void emitTile(OpBuilder &b, Location loc, const GpuLayer &layer, Value words,
+              Value out, const BlockIds &ids, Value m0, Value rowEnd,
+              int64_t tileRows) {
   int64_t wordsPerPlane = layer.inFeatures / 32;
   int64_t perRow = tileRows == 1 ? kAccumulators : 2;
-  Value one = index(b, loc, 1);
-  Value rows = arith::SubIOp::create(b, loc, rowEnd, rowBegin);
-  Value tiles = arith::CeilDivUIOp::create(b, loc, rows,
-                                           index(b, loc, tileRows));
-  Value threads = index(b, loc, kWarpSize * kWarpsPerBlock);
-  Value blocks = index(b, loc, llvm::divideCeil(layer.outFeatures,
-                                                kWarpsPerBlock));
-  Value sharedBytes = arith::ConstantIntOp::create(
-      b, loc, tileRows * kPaddedChunk * 4, 32);
-  auto launch = gpu::LaunchOp::create(b, loc, blocks, tiles, one, threads,
-                                      one, one, sharedBytes);
-
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&launch.getBody().front());
   Tile tile;
   tile.tileRows = tileRows;
   tile.rowEnd = rowEnd;
-  tile.tid = launch.getThreadIds().x;
-  tile.lane =
-      arith::RemUIOp::create(b, loc, tile.tid, index(b, loc, kWarpSize));
-  Value warp =
-      arith::DivUIOp::create(b, loc, tile.tid, index(b, loc, kWarpSize));
-  tile.n = arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, launch.getBlockIds().x,
-                            index(b, loc, kWarpsPerBlock)),
-      warp);
-  tile.m0 = arith::AddIOp::create(
-      b, loc, rowBegin,
-      arith::MulIOp::create(b, loc, launch.getBlockIds().y,
-                            index(b, loc, tileRows)));
-  tile.ownsChannel = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ult, tile.n,
-      index(b, loc, layer.outFeatures));
+  tile.tid = ids.tid;
+  tile.lane = ids.lane;
+  tile.n = ids.n;
+  tile.m0 = m0;
+  tile.ownsChannel = ids.ownsChannel;
   auto workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-  Value raw = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), workgroup));
   tile.shared = memref::ViewOp::create(
       b, loc,
       MemRefType::get({tileRows, kPaddedChunk}, b.getF32Type(),
                       MemRefLayoutAttrInterface(), workgroup),
-      raw, index(b, loc, 0), ValueRange{});
+      ids.raw, index(b, loc, 0), ValueRange{});
 
   Value zero = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
                                               APFloat(0.0f));
@@ -313,7 +291,7 @@ void emitLaunch(OpBuilder &b, Location loc, const GpuLayer &layer,
     for (int64_t i = 1; i < perRow; ++i)
       sum = arith::AddFOp::create(b, loc, sum, chunks.getResult(r * perRow + i));
     Value dot = warpSum(b, loc, sum);
-    Value m = arith::AddIOp::create(b, loc, tile.m0, index(b, loc, r));
+    Value m = arith::AddIOp::create(b, loc, m0, index(b, loc, r));
     Value writes = arith::AndIOp::create(
         b, loc,
         arith::AndIOp::create(
@@ -328,29 +306,71 @@ void emitLaunch(OpBuilder &b, Location loc, const GpuLayer &layer,
       scf::YieldOp::create(wb, wl);
     });
   }
-  gpu::TerminatorOp::create(b, loc);
 }
 
-/// Full tiles of kTileRows rows share each weight decode (prefill); the
-/// rows left over, or a single row (decode), run one per tile.
+/// One launch for all rows: block row by < M / 8 takes the full tile of 8
+/// rows from 8 by, whose rows share each decode of the weights (prefill);
+/// the block rows after it take the rows left over one each (a single row:
+/// decode). One launch, so the host never branches (and never waits)
+/// between layers.
 void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer, Value out) {
   Value words = packedWords(b, loc, layer);
   Value rows = memref::DimOp::create(b, loc, layer.x, 0);
-  Value zero = index(b, loc, 0);
-  Value tiled = arith::MulIOp::create(
+  Value one = index(b, loc, 1);
+  Value tileRows = index(b, loc, kTileRows);
+  Value fullTiles = arith::DivUIOp::create(b, loc, rows, tileRows);
+  Value tiled = arith::MulIOp::create(b, loc, fullTiles, tileRows);
+  Value singles = arith::SubIOp::create(b, loc, rows, tiled);
+  // At least one block row: an empty grid is a launch error; with no rows
+  // that block finds nothing to store.
+  Value blockRows = arith::MaxUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, fullTiles, singles), one);
+  Value threads = index(b, loc, kWarpSize * kWarpsPerBlock);
+  Value blocks = index(b, loc, llvm::divideCeil(layer.outFeatures,
+                                                kWarpsPerBlock));
+  Value sharedBytes = arith::ConstantIntOp::create(
+      b, loc, kTileRows * kPaddedChunk * 4, 32);
+  auto launch = gpu::LaunchOp::create(b, loc, blocks, blockRows, one, threads,
+                                      one, one, sharedBytes);
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  BlockIds ids;
+  ids.tid = launch.getThreadIds().x;
+  ids.lane = arith::RemUIOp::create(b, loc, ids.tid, index(b, loc, kWarpSize));
+  Value warp = arith::DivUIOp::create(b, loc, ids.tid, index(b, loc, kWarpSize));
+  ids.n = arith::AddIOp::create(
       b, loc,
-      arith::DivUIOp::create(b, loc, rows, index(b, loc, kTileRows)),
-      index(b, loc, kTileRows));
-  auto ifAny = [&](Value begin, Value end, int64_t tileRows) {
-    Value any =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, begin, end);
-    scf::IfOp::create(b, loc, any, [&](OpBuilder &ib, Location il) {
-      emitLaunch(ib, il, layer, words, out, begin, end, tileRows);
-      scf::YieldOp::create(ib, il);
-    });
-  };
-  ifAny(zero, tiled, kTileRows);
-  ifAny(tiled, rows, 1);
+      arith::MulIOp::create(b, loc, launch.getBlockIds().x,
+                            index(b, loc, kWarpsPerBlock)),
+      warp);
+  ids.ownsChannel = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          ids.n,
+                                          index(b, loc, layer.outFeatures));
+  ids.raw = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(),
+                      gpu::AddressSpaceAttr::get(
+                          b.getContext(),
+                          gpu::GPUDialect::getWorkgroupAddressSpace())));
+  Value by = launch.getBlockIds().y;
+  Value inFullTile =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, by, fullTiles);
+  scf::IfOp::create(
+      b, loc, inFullTile,
+      [&](OpBuilder &tb, Location tl) {
+        Value m0 = arith::MulIOp::create(tb, tl, by, tileRows);
+        emitTile(tb, tl, layer, words, out, ids, m0, tiled, kTileRows);
+        scf::YieldOp::create(tb, tl);
+      },
+      [&](OpBuilder &eb, Location el) {
+        Value m0 = arith::AddIOp::create(
+            eb, el, tiled, arith::SubIOp::create(eb, el, by, fullTiles));
+        emitTile(eb, el, layer, words, out, ids, m0, rows, 1);
+        scf::YieldOp::create(eb, el);
+      });
+  gpu::TerminatorOp::create(b, loc);
 }
 
 //===----------------------------------------------------------------------===//

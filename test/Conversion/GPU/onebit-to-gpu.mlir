@@ -8,19 +8,21 @@
 // CALL: call @onebit_gpu_layer_ternary_16x64_scale_bias(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x64xf32>, memref<16x2x8xi8>, memref<1xf32>, memref<16xf32>, memref<?x16xf32>) -> ()
 // CALL: func.func private @onebit_gpu_layer_ternary_16x64_scale_bias({{.*}}) attributes {onebit.gpu_layer = {bias = true, in_features = 64 : i64, out_features = 16 : i64, row_divisor = false, scale = true, ternary = true}}
 
-// After bufferization, two launches: full tiles of 8 rows, whose 8 rows
-// share each decode of the weights (2 accumulators a row), then the rows
-// left one at a time (4 accumulators). 2 blocks of 8 warps cover the 16
-// channels; each chunk of x (32 words per plane, 33 floats per word with
-// the padding) is staged in dynamic shared memory between barriers. The
-// planes are read as i32 words; the loop only adds and subtracts x; the
-// warp sums by shuffles; the scale and bias are applied once per output.
+// After bufferization, one launch: 2 blocks of 8 warps cover the 16
+// channels; block rows below M / 8 take full tiles of 8 rows, whose rows
+// share each decode of the weights (2 accumulators a row), the block rows
+// after them one row each (4 accumulators). Each chunk of x (32 words per
+// plane, 33 floats per word with the padding) is staged in dynamic shared
+// memory between barriers. The planes are read as i32 words; the loop only
+// adds and subtracts x; the warp sums by shuffles; the scale and bias are
+// applied once per output.
 // CHECK-LABEL: func.func @ternary
 // CHECK: %[[BYTES:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0, 1, 2]] : memref<16x2x8xi8> into memref<256xi8>
 // CHECK: %[[WORDS:.*]] = memref.view %[[BYTES]][%{{.*}}][] : memref<256xi8> to memref<16x4xi32>
-// CHECK: scf.if
+// CHECK-NOT: scf.if
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}, {{.*}}) dynamic_shared_memory_size %c33792_i32
 // CHECK: %[[RAW:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: scf.if
 // CHECK: memref.view %[[RAW]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<8x1056xf32, #gpu.address_space<workgroup>>
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: gpu.barrier
@@ -37,14 +39,14 @@
 // CHECK: arith.mulf
 // CHECK: arith.addf
 // CHECK: memref.store
-// CHECK: gpu.terminator
-// CHECK: gpu.launch {{.*}} dynamic_shared_memory_size %c4224_i32
+// CHECK: } else {
 // CHECK: memref<1x1056xf32, #gpu.address_space<workgroup>>
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32)
 // CHECK-NOT: arith.mulf
 // CHECK-COUNT-64: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
 // CHECK-NOT: arith.mulf
 // CHECK: scf.yield
+// CHECK: gpu.terminator
 
 // The same kernel compiled for sm_90:
 // PTX: .target sm_90
