@@ -11,7 +11,9 @@ DIR is what bench/cuda/prepare.sh made. Measured in this one run:
     weight and as a ratio to torch's fp16 F.linear (cuBLAS) on the same
     shape, timed with CUDA events over back-to-back launches;
   - the LLaMA-like model's time per run (one token, batch 1) through the
-    Python session, copies included.
+    Python session, copies included, against onnxruntime on the same ONNX
+    model (its CUDA provider where installed, else its CPU provider), and
+    the largest difference of their logits.
 Each .so runs in a child process, since the profile is written at exit.
 """
 import argparse
@@ -78,22 +80,44 @@ def copy_bandwidth(torch):
     return 2 * a.numel() * 10 / (start.elapsed_time(stop) * 1e-3)
 
 
-def llama_ms(so, runs=50):
+def time_ms(run, runs=50):
     import time
-    sys.path.insert(0, str(ROOT / "python"))
-    import numpy as np
-    import onebit
-    session = onebit.InferenceSession(str(so))
-    feeds = {}
-    for inp in session.get_inputs():
-        shape = [1 if d == -1 or d is None else d for d in inp.shape]
-        feeds[inp.name] = np.zeros(shape, dtype=np.int64)
     for _ in range(5):
-        session.run(None, feeds)
+        run()
     start = time.perf_counter()
     for _ in range(runs):
-        session.run(None, feeds)
+        run()
     return (time.perf_counter() - start) * 1e3 / runs
+
+
+def llama(so):
+    """The LLaMA-like model, one token: onebit's cuda build against
+    onnxruntime on the same ONNX model (made again here with the seed
+    prepare.sh used), on its GPU provider where installed, else its CPU."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    sys.path.insert(0, str(ROOT / "python"))
+    sys.path.insert(0, str(ROOT / "bench"))
+    import onebit
+    from llama_model import build_model
+    session = onebit.InferenceSession(str(so))
+    ids = np.array([[17]], dtype=np.int64)
+    feeds = {"input_ids": ids}
+    got, = session.run(None, feeds)
+    result = {"onebit_cuda_ternary_ms": time_ms(lambda: session.run(None, feeds))}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "llama_like.onnx"
+        onnx.save(build_model(4096, 512, 4, 8, 1376, 256, 0), str(path))
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
+                     if p in ort.get_available_providers()]
+        reference = ort.InferenceSession(str(path), providers=providers[:1])
+        want, = reference.run(None, feeds)
+        result["onnxruntime_provider"] = providers[0]
+        result["onnxruntime_fp32_ms"] = time_ms(lambda: reference.run(None, feeds))
+    result["max_abs_error"] = float(np.abs(got - want).max())
+    result["max_abs_logit"] = float(np.abs(want).max())
+    return result
 
 
 def main():
@@ -125,12 +149,16 @@ def main():
             print(f"{so.stem:22} {rows:4} {us:10.1f} {gbs:7.0f} "
                   f"{100 * gbs * 1e9 / bandwidth:5.0f}% {fp16:9.1f} "
                   f"{fp16 / us:7.2f}x", flush=True)
-    llama = args.dir / "llama_like_absmean.so"
-    if llama.exists():
-        ms = llama_ms(llama)
-        results["llama_like_ternary_ms_per_token"] = ms
-        print(f"LLaMA-like (hidden 512, 4 layers, ternary), one token: "
-              f"{ms:.2f} ms per run through the Python session")
+    so = args.dir / "llama_like_absmean.so"
+    if so.exists():
+        row = llama(so)
+        results["llama_like"] = row
+        print(f"LLaMA-like (hidden 512, 4 layers, ternary), one token, per "
+              f"run through the Python session: onebit cuda "
+              f"{row['onebit_cuda_ternary_ms']:.2f} ms, onnxruntime fp32 on "
+              f"{row['onnxruntime_provider']} {row['onnxruntime_fp32_ms']:.2f} "
+              f"ms; max |logit difference| {row['max_abs_error']:.2g} of "
+              f"max |logit| {row['max_abs_logit']:.2g}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
