@@ -152,6 +152,12 @@ def LowerToGPUKernels : Pass<"onebit-lower-to-gpu-kernels"> {
         acc[r][j mod a] = select(minus bit, acc - x[r, 32 w + j], acc)
         (sign: acc = select(bit, acc + x, acc - x); a = 4 for one row, 2
         for a tile of 8)
+    single rows (decode) go by table lookup instead: per chunk the block
+    writes table[mask][g] = the sum of x[4 g + b] over the bits b of mask
+    (16 subset sums of each group of 4, 11 adds), and lane l adds
+    table[plus nibble][g] and subtracts table[minus nibble][g] for its
+    groups g = l + 32 i (sign: table[nibble] - table[~nibble]), the nibbles
+    shuffled from the lane that loaded their word
     the warp sums its lanes with shuffles (xor 16, 8, 4, 2, 1)
     lane 0 writes y[m, n] = sum / r[m] * scale[n] + bias[n]
     ```

@@ -5,17 +5,17 @@ Two steps, because onebit-compile runs here (it needs LLVM and the CUDA
 toolkit) and the models run where the GPU is:
 
   python3 scripts/cuda_models_check.py prepare OUT --build build
-      Compiles every model under test/models with --target=cuda, once with
-      --quantize=none and once with --quantize=absmean (BitNet also with
-      --quantize=auto), and the absmean models for the CPU too: the CPU
-      build's outputs on every saved input are written to OUT as the oracle
-      of the ternarized GPU build.
+      Compiles every model under test/models with --target=cuda with
+      --quantize=none, absmean and svid (BitNet also with --quantize=auto),
+      and the absmean and svid models for the CPU too: the CPU build's
+      outputs on every saved input are written to OUT as the oracle of the
+      quantized GPU build.
 
   python3 scripts/cuda_models_check.py check OUT
       On the GPU machine (the device tool: carry OUT): runs each .so through
       onebit.InferenceSession and compares it with its oracle: onnxruntime's
       saved outputs for the float and lossless builds, the CPU build for the
-      absmean ones, within 1e-3 (relative and absolute). Prints one line per
+      absmean and svid ones, within 1e-3 (relative and absolute). Prints one line per
       build and shape and exits non-zero on any mismatch.
 """
 
@@ -47,6 +47,7 @@ def builds(model):
     if model.startswith("bitnet"):
         yield "auto", "--quantize=auto", "onnxruntime"
     yield "absmean", "--quantize=absmean", "cpu"
+    yield "svid", "--quantize=svid", "cpu"
 
 
 def saved_runs(model):

@@ -15,6 +15,9 @@
 //     load instruction of the warp is 128 contiguous bytes) and for each of
 //     the 32 bits adds or subtracts x into an accumulator of each row: a
 //     masked add, never a multiply by a weight
+//   a single row (decode) goes by table lookup instead: the block writes
+//   the 16 subset sums of each group of 4 activations of the chunk, and a
+//   nibble of a bit plane then costs one shared load and one add
 //   the warp sums its lanes with shuffles; lane 0 applies the int8 row
 //   factor, the scale (or h) and the bias once and writes y[m, n]
 //
@@ -308,6 +311,178 @@ void emitTile(OpBuilder &b, Location loc, const GpuLayer &layer, Value words,
   }
 }
 
+/// Groups of 4 weights in a chunk, and the table entries of each group.
+constexpr int64_t kChunkGroups = kChunkWeights / 4;
+constexpr int64_t kMasks = 16;
+static_assert(kChunkGroups == kWarpSize * kWarpsPerBlock,
+              "one thread builds each group of the table");
+
+/// A single row by table lookup. For each chunk the block first writes
+///   table[mask][g] = sum of x[4 g + b] over the bits b set in mask
+/// (11 adds per group, one group per thread), so that a nibble of a bit
+/// plane costs one shared load and one add. Lane l takes groups l + 32 i,
+/// i < 8: neighbouring lanes read neighbouring table columns (no bank
+/// conflicts); the nibbles come from the word that lane l / 8 + 4 i loaded,
+/// by shuffles. Ternary: + table[plus nibble] - table[minus nibble]; sign:
+/// + table[nibble] - table[~nibble].
+void emitTableRow(OpBuilder &b, Location loc, const GpuLayer &layer,
+                  Value words, Value out, const BlockIds &ids, Value m,
+                  Value rowEnd) {
+  int64_t wordsPerPlane = layer.inFeatures / 32;
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  Value table = memref::ViewOp::create(
+      b, loc,
+      MemRefType::get({kMasks, kChunkGroups}, b.getF32Type(),
+                      MemRefLayoutAttrInterface(), workgroup),
+      ids.raw, index(b, loc, 0), ValueRange{});
+  Type i32 = b.getI32Type();
+  Value rowInside =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, rowEnd);
+  Value lane32 = arith::IndexCastOp::create(b, loc, i32, ids.lane);
+  Value shift = arith::MulIOp::create(
+      b, loc,
+      arith::RemUIOp::create(b, loc, lane32,
+                             arith::ConstantIntOp::create(b, loc, 8, 32)),
+      arith::ConstantIntOp::create(b, loc, 4, 32));
+  Value sourceBase = arith::DivUIOp::create(
+      b, loc, lane32, arith::ConstantIntOp::create(b, loc, 8, 32));
+  Value zero = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                              APFloat(0.0f));
+  Value zeroWord = arith::ConstantIntOp::create(b, loc, 0, 32);
+  Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
+  Value nibbleMask = arith::ConstantIntOp::create(b, loc, 15, 32);
+
+  auto chunks = scf::ForOp::create(
+      b, loc, index(b, loc, 0), index(b, loc, wordsPerPlane),
+      index(b, loc, kWarpSize), ValueRange{zero, zero},
+      [&](OpBuilder &cb, Location cl, Value c, ValueRange accs) {
+        gpu::BarrierOp::create(cb, cl);
+        // The table: thread t builds group t of the chunk.
+        Value k0 = arith::AddIOp::create(
+            cb, cl, arith::MulIOp::create(cb, cl, c, index(cb, cl, 32)),
+            arith::MulIOp::create(cb, cl, ids.tid, index(cb, cl, 4)));
+        SmallVector<Value> x;
+        for (int64_t bit = 0; bit < 4; ++bit) {
+          Value k = arith::AddIOp::create(cb, cl, k0, index(cb, cl, bit));
+          Value inside = arith::AndIOp::create(
+              cb, cl, rowInside,
+              arith::CmpIOp::create(cb, cl, arith::CmpIPredicate::ult, k,
+                                    index(cb, cl, layer.inFeatures)));
+          auto read = scf::IfOp::create(
+              cb, cl, inside,
+              [&](OpBuilder &tb, Location tl) {
+                scf::YieldOp::create(
+                    tb, tl,
+                    ValueRange{memref::LoadOp::create(tb, tl, layer.x,
+                                                      ValueRange{m, k})});
+              },
+              [&](OpBuilder &eb, Location el) {
+                scf::YieldOp::create(eb, el, zero);
+              });
+          x.push_back(read.getResult(0));
+        }
+        SmallVector<Value> sums(kMasks);
+        sums[0] = zero;
+        for (int64_t mask = 1; mask < kMasks; ++mask) {
+          int64_t low = mask & -mask; // the lowest set bit
+          int64_t bit = llvm::countr_zero(uint64_t(low));
+          sums[mask] = mask == low ? x[bit]
+                                   : arith::AddFOp::create(cb, cl,
+                                                           sums[mask - low],
+                                                           x[bit]);
+        }
+        for (int64_t mask = 0; mask < kMasks; ++mask)
+          memref::StoreOp::create(cb, cl, sums[mask], table,
+                                  ValueRange{index(cb, cl, mask), ids.tid});
+        gpu::BarrierOp::create(cb, cl);
+
+        auto step = scf::IfOp::create(
+            cb, cl, ids.ownsChannel,
+            [&](OpBuilder &tb, Location tl) {
+              Value w = arith::AddIOp::create(tb, tl, c, ids.lane);
+              Value inK = arith::CmpIOp::create(
+                  tb, tl, arith::CmpIPredicate::ult, w,
+                  index(tb, tl, wordsPerPlane));
+              auto loadWord = [&](int64_t plane) {
+                auto load = scf::IfOp::create(
+                    tb, tl, inK,
+                    [&](OpBuilder &lb, Location ll) {
+                      Value at = plane == 0 ? w
+                                            : arith::AddIOp::create(
+                                                  lb, ll, w,
+                                                  index(lb, ll, wordsPerPlane));
+                      scf::YieldOp::create(
+                          lb, ll,
+                          ValueRange{memref::LoadOp::create(
+                              lb, ll, words, ValueRange{ids.n, at})});
+                    },
+                    [&](OpBuilder &eb, Location el) {
+                      scf::YieldOp::create(eb, el, zeroWord);
+                    });
+                return load.getResult(0);
+              };
+              Value plus = loadWord(0);
+              Value minus = layer.ternary ? loadWord(1) : Value();
+              SmallVector<Value> acc(accs);
+              for (int64_t i = 0; i < kChunkGroups / kWarpSize; ++i) {
+                Value source = arith::AddIOp::create(
+                    tb, tl, sourceBase,
+                    arith::ConstantIntOp::create(tb, tl, 4 * i, 32));
+                auto nibble = [&](Value word) {
+                  Value mine = gpu::ShuffleOp::create(tb, tl, word, source,
+                                                      width,
+                                                      gpu::ShuffleMode::IDX)
+                                   .getShuffleResult();
+                  Value bits = arith::AndIOp::create(
+                      tb, tl, arith::ShRUIOp::create(tb, tl, mine, shift),
+                      nibbleMask);
+                  return bits;
+                };
+                Value group = arith::AddIOp::create(
+                    tb, tl, ids.lane, index(tb, tl, kWarpSize * i));
+                auto lookup = [&](Value bits) {
+                  Value row = arith::IndexCastOp::create(
+                      tb, tl, tb.getIndexType(), bits);
+                  return memref::LoadOp::create(tb, tl, table,
+                                                ValueRange{row, group})
+                      .getResult();
+                };
+                Value plusBits = nibble(plus);
+                Value minusBits =
+                    layer.ternary
+                        ? nibble(minus)
+                        : arith::XOrIOp::create(tb, tl, plusBits, nibbleMask)
+                              .getResult();
+                Value &a = acc[i % 2];
+                a = arith::AddFOp::create(tb, tl, a, lookup(plusBits));
+                a = arith::SubFOp::create(tb, tl, a, lookup(minusBits));
+              }
+              scf::YieldOp::create(tb, tl, acc);
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, accs);
+            });
+        scf::YieldOp::create(cb, cl, step.getResults());
+      });
+
+  Value dot = warpSum(b, loc,
+                      arith::AddFOp::create(b, loc, chunks.getResult(0),
+                                            chunks.getResult(1)));
+  Value writes = arith::AndIOp::create(
+      b, loc,
+      arith::AndIOp::create(
+          b, loc, ids.ownsChannel,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ids.lane,
+                                index(b, loc, 0))),
+      rowInside);
+  scf::IfOp::create(b, loc, writes, [&](OpBuilder &wb, Location wl) {
+    memref::StoreOp::create(wb, wl, applyEpilogue(wb, wl, layer, dot, m, ids.n),
+                            out, ValueRange{m, ids.n});
+    scf::YieldOp::create(wb, wl);
+  });
+}
+
 /// One launch for all rows: block row by < M / 8 takes the full tile of 8
 /// rows from 8 by, whose rows share each decode of the weights (prefill);
 /// the block rows after it take the rows left over one each (a single row:
@@ -367,7 +542,7 @@ void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer, Value out) {
       [&](OpBuilder &eb, Location el) {
         Value m0 = arith::AddIOp::create(
             eb, el, tiled, arith::SubIOp::create(eb, el, by, fullTiles));
-        emitTile(eb, el, layer, words, out, ids, m0, rows, 1);
+        emitTableRow(eb, el, layer, words, out, ids, m0, rows);
         scf::YieldOp::create(eb, el);
       });
   gpu::TerminatorOp::create(b, loc);

@@ -11,7 +11,7 @@
 // After bufferization, one launch: 2 blocks of 8 warps cover the 16
 // channels; block rows below M / 8 take full tiles of 8 rows, whose rows
 // share each decode of the weights (2 accumulators a row), the block rows
-// after them one row each (4 accumulators). Each chunk of x (32 words per
+// after them one row each (by table lookup, below). Each chunk of x (32 words per
 // plane, 33 floats per word with the padding) is staged in dynamic shared
 // memory between barriers. The planes are read as i32 words; the loop only
 // adds and subtracts x; the warp sums by shuffles; the scale and bias are
@@ -39,13 +39,21 @@
 // CHECK: arith.mulf
 // CHECK: arith.addf
 // CHECK: memref.store
-// CHECK: } else {
-// CHECK: memref<1x1056xf32, #gpu.address_space<workgroup>>
-// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32)
+// Single rows look nibbles up in a table of the 16 subset sums of each
+// group of 4 activations (11 adds a group, built by the block per chunk):
+// 8 groups a lane, each one shuffle per plane, one lookup and one add or
+// subtract; no multiply.
+// CHECK: memref.view %[[RAW]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<16x256xf32, #gpu.address_space<workgroup>>
+// CHECK: scf.for {{.*}} -> (f32, f32)
+// CHECK: gpu.barrier
+// CHECK-COUNT-11: arith.addf
+// CHECK-COUNT-16: memref.store %{{.*}} : memref<16x256xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
 // CHECK-NOT: arith.mulf
-// CHECK-COUNT-64: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f32
+// CHECK-COUNT-16: gpu.shuffle  idx
 // CHECK-NOT: arith.mulf
 // CHECK: scf.yield
+// CHECK-COUNT-5: gpu.shuffle  xor
 // CHECK: gpu.terminator
 
 // The same kernel compiled for sm_90:
