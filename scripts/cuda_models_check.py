@@ -15,8 +15,10 @@ toolkit) and the models run where the GPU is:
       On the GPU machine (the device tool: carry OUT): runs each .so through
       onebit.InferenceSession and compares it with its oracle: onnxruntime's
       saved outputs for the float and lossless builds, the CPU build for the
-      absmean and svid ones, within 1e-3 (relative and absolute). Prints one line per
-      build and shape and exits non-zero on any mismatch.
+      absmean and svid ones, within 1e-3 (relative and absolute); then runs
+      each float build from 4 threads at once and checks every thread gets
+      the single-threaded outputs bit for bit. Prints one line per build and
+      shape and exits non-zero on any mismatch.
 """
 
 import argparse
@@ -130,8 +132,32 @@ def check(out_dir):
                 print(f"{model + ' ' + name:36} {shape:6} {oracle:12} "
                       f"{worst:12.3g} {ms:8.2f} {'ok' if ok else 'MISMATCH'}",
                       flush=True)
+    failures += check_concurrent_runs(out_dir)
     print(f"{failures} mismatches")
     return 1 if failures else 0
+
+
+def check_concurrent_runs(out_dir, threads=4, rounds=5):
+    """Several threads running one cuda session at once (each run has its
+    own stream and buffers) must give every thread the single-threaded
+    outputs, bit for bit."""
+    from concurrent.futures import ThreadPoolExecutor
+    failures = 0
+    for model in models():
+        session = onebit.InferenceSession(str(out_dir / f"{model}-none-cuda.so"))
+        shape, feeds, _ = list(saved_runs(model))[1]
+        want = run_all(session, feeds)
+
+        def worker(_):
+            outputs = [run_all(session, feeds) for _ in range(rounds)]
+            return all(np.array_equal(o[k], want[k]) for o in outputs for k in want)
+
+        with ThreadPoolExecutor(threads) as pool:
+            ok = all(pool.map(worker, range(threads)))
+        failures += not ok
+        print(f"{model + ' none':36} {shape:6} {threads} threads x {rounds} runs "
+              f"{'identical' if ok else 'MISMATCH'}", flush=True)
+    return failures
 
 
 def main():

@@ -4,7 +4,10 @@
 // index (wrapping negative ones as ONNX defines) and tensor.extracts the data
 // element: embedding lookups, the last-token pick of a decoder, and the
 // Gather-of-Shape idiom of the exporters (which folds at import time when the
-// shape is known).
+// shape is known). An index still out of range at run time (a token id past
+// the vocabulary, the first token of an empty sequence) reads nothing and
+// gives 0: ONNX calls it an error, which compiled code has no way to raise,
+// and the alternative is a read outside the buffer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -28,6 +32,34 @@ Value wrapIndex(OpBuilder &b, Location loc, Value index, Value dim) {
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
   Value wrapped = arith::AddIOp::create(b, loc, i, dim);
   return arith::SelectOp::create(b, loc, negative, wrapped, i);
+}
+
+/// True where every wrapped index lies in [0, its dim).
+Value allInRange(OpBuilder &b, Location loc, ArrayRef<std::pair<Value, Value>> indexAndDim) {
+  Value ok = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (auto [index, dim] : indexAndDim)
+    ok = arith::AndIOp::create(
+        b, loc, ok,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index, dim));
+  return ok;
+}
+
+/// data[position], or 0 where `inRange` is false, without reading.
+Value extractOrZero(OpBuilder &b, Location loc, Value data,
+                    ValueRange position, Value inRange) {
+  Type element = cast<RankedTensorType>(data.getType()).getElementType();
+  auto guarded = scf::IfOp::create(
+      b, loc, inRange,
+      [&](OpBuilder &tb, Location tl) {
+        scf::YieldOp::create(
+            tb, tl, ValueRange{tensor::ExtractOp::create(tb, tl, data, position)});
+      },
+      [&](OpBuilder &eb, Location el) {
+        scf::YieldOp::create(
+            eb, el,
+            ValueRange{arith::ConstantOp::create(eb, el, eb.getZeroAttr(element))});
+      });
+  return guarded.getResult(0);
 }
 
 LogicalResult convertGather(NodeContext &ctx) {
@@ -151,10 +183,12 @@ LogicalResult convertGather(NodeContext &ctx) {
             SmallVector<Value> position;
             for (int64_t i = 0; i < *axis; ++i)
               position.push_back(linalg::IndexOp::create(nb, nl, i));
-            position.push_back(wrapIndex(nb, nl, args[0], axisSize));
+            Value at = wrapIndex(nb, nl, args[0], axisSize);
+            position.push_back(at);
             for (int64_t i = *axis + 1; i < rank; ++i)
               position.push_back(linalg::IndexOp::create(nb, nl, i - 1 + q));
-            Value v = tensor::ExtractOp::create(nb, nl, data, position);
+            Value v = extractOrZero(nb, nl, data, position,
+                                    allInRange(nb, nl, {{at, axisSize}}));
             linalg::YieldOp::create(nb, nl, v);
           })
           .getResult(0);
@@ -198,11 +232,13 @@ LogicalResult convertGatherElements(NodeContext &ctx) {
           ValueRange{init}, maps, iterators,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
             SmallVector<Value> position;
+            Value at = wrapIndex(nb, nl, args[0], axisSize);
             for (int64_t i = 0; i < rank; ++i)
               position.push_back(i == *axis
-                                     ? wrapIndex(nb, nl, args[0], axisSize)
+                                     ? at
                                      : (Value)linalg::IndexOp::create(nb, nl, i));
-            Value v = tensor::ExtractOp::create(nb, nl, data, position);
+            Value v = extractOrZero(nb, nl, data, position,
+                                    allInRange(nb, nl, {{at, axisSize}}));
             linalg::YieldOp::create(nb, nl, v);
           })
           .getResult(0);
@@ -260,16 +296,19 @@ LogicalResult convertGatherND(NodeContext &ctx) {
               indexPosition.push_back(linalg::IndexOp::create(nb, nl, i));
             for (int64_t i = 0; i < batchDims; ++i)
               position.push_back(indexPosition[i]);
+            SmallVector<std::pair<Value, Value>> checked;
             for (int64_t j = 0; j < k; ++j) {
               SmallVector<Value> at(indexPosition);
               at.push_back(indexConstant(nb, nl, j));
               Value idx = tensor::ExtractOp::create(nb, nl, indices, at);
-              position.push_back(
-                  wrapIndex(nb, nl, idx, dataDims[batchDims + j]));
+              Value wrapped = wrapIndex(nb, nl, idx, dataDims[batchDims + j]);
+              position.push_back(wrapped);
+              checked.push_back({wrapped, dataDims[batchDims + j]});
             }
             for (int64_t i = q - 1; i < outRank; ++i)
               position.push_back(linalg::IndexOp::create(nb, nl, i));
-            Value v = tensor::ExtractOp::create(nb, nl, data, position);
+            Value v = extractOrZero(nb, nl, data, position,
+                                    allInRange(nb, nl, checked));
             linalg::YieldOp::create(nb, nl, v);
           })
           .getResult(0);

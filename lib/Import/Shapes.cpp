@@ -356,7 +356,11 @@ LogicalResult convertReshape(NodeContext &ctx) {
       for (int64_t i = 0; i < type.getRank(); ++i)
         total = b.createOrFold<arith::MulIOp>(loc, total,
                                               dimSize(b, loc, x, i));
-      sizes[inferred] = b.createOrFold<arith::DivUIOp>(loc, total, product);
+      // A product of 0 (an empty dim beside the -1) divides by 1 instead of
+      // trapping: the -1 then becomes 0 when the input is empty.
+      Value divisor = b.createOrFold<arith::MaxUIOp>(
+          loc, product, indexConstant(b, loc, 1));
+      sizes[inferred] = b.createOrFold<arith::DivUIOp>(loc, total, divisor);
     }
   } else if (llvm::any_of(sizes, [](Value v) { return !isNonNegative(v); })) {
     // Without a known -1, an element computed at run time may be the -1

@@ -73,10 +73,50 @@ def assert_matches_onnxruntime(session, model):
                 err_msg=f"{model} {shape} output {name}")
 
 
+def assert_empty_sequence_is_safe(session, model):
+    """An empty sequence must not crash the model (it once divided by zero
+    inferring a reshape's -1). Where onnxruntime runs the model on it, the
+    outputs agree; where onnxruntime refuses (ONNX leaves a -1 beside an
+    empty dim undefined), onebit may answer or raise its own error."""
+    import onnxruntime as ort
+    _, feeds, _ = next(saved_runs(model))
+    empty = {k: v[:, :0] for k, v in feeds.items()}
+    reference = ort.InferenceSession(str(MODELS_DIR / model / "model.onnx"),
+                                     providers=["CPUExecutionProvider"])
+    try:
+        want = dict(zip([o.name for o in reference.get_outputs()],
+                        reference.run(None, empty)))
+    except Exception:  # onnxruntime's own error: undefined in ONNX
+        want = None
+    try:
+        got = run_all(session, empty)
+    except onebit.OnebitError:
+        assert want is None, f"{model}: onnxruntime runs an empty sequence"
+        return
+    if want is not None:
+        for name, value in want.items():
+            np.testing.assert_allclose(got[name], value, **TOLERANCE,
+                                       err_msg=f"{model} empty {name}")
+
+
+def assert_out_of_range_ids_are_safe(session, model):
+    """Token ids past the vocabulary (or below minus its size) must not read
+    outside the embedding table: such rows gather zeros (onnxruntime raises
+    an error instead), and every output stays finite."""
+    _, feeds, _ = next(saved_runs(model))
+    bad = {k: np.full_like(v, 10**9) if k == "input_ids" else v
+           for k, v in feeds.items()}
+    bad["input_ids"][..., 0] = -10**9
+    for name, value in run_all(session, bad).items():
+        assert np.all(np.isfinite(value)), f"{model} {name}"
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_float_build_matches_onnxruntime(model, tmp_path):
-    assert_matches_onnxruntime(
-        compile_model(model, tmp_path, "--quantize=none"), model)
+    session = compile_model(model, tmp_path, "--quantize=none")
+    assert_matches_onnxruntime(session, model)
+    assert_empty_sequence_is_safe(session, model)
+    assert_out_of_range_ids_are_safe(session, model)
 
 
 @pytest.mark.parametrize("model", [m for m in MODELS if m.startswith("bitnet")])
