@@ -22,7 +22,6 @@ toolkit) and the models run where the GPU is:
 """
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -33,14 +32,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "test" / "models"
 sys.path.insert(0, str(ROOT / "python"))
+sys.path.insert(0, str(MODELS_DIR))
 import onebit  # noqa: E402
+from saved_io import MODELS, run_all, saved_runs  # noqa: E402
 
 TOLERANCE = dict(rtol=1e-3, atol=1e-3)
-
-
-def models():
-    return sorted(p.name for p in MODELS_DIR.iterdir()
-                  if (p / "model.onnx").is_file())
 
 
 def builds(model):
@@ -50,20 +46,6 @@ def builds(model):
         yield "auto", "--quantize=auto", "onnxruntime"
     yield "absmean", "--quantize=absmean", "cpu"
     yield "svid", "--quantize=svid", "cpu"
-
-
-def saved_runs(model):
-    manifest = json.loads((MODELS_DIR / model / "manifest.json").read_text())
-    for shape in manifest["shapes"]:
-        saved = np.load(MODELS_DIR / model / f"io_{shape}.npz")
-        feeds = {k: saved[k] for k in saved.files if not k.startswith("out:")}
-        expected = {k[4:]: saved[k] for k in saved.files if k.startswith("out:")}
-        yield shape, feeds, expected
-
-
-def run_all(session, feeds):
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(None, feeds)))
 
 
 def compile_model(compiler, model, out, *flags):
@@ -77,7 +59,7 @@ def compile_model(compiler, model, out, *flags):
 def prepare(out_dir, build_dir):
     compiler = build_dir / "bin" / "onebit-compile"
     out_dir.mkdir(parents=True, exist_ok=True)
-    for model in models():
+    for model in MODELS:
         for name, flag, oracle in builds(model):
             so = out_dir / f"{model}-{name}-cuda.so"
             start = time.perf_counter()
@@ -102,7 +84,7 @@ def check(out_dir):
     failures = 0
     print(f"{'build':36} {'shape':6} {'oracle':12} {'max abs err':>12} "
           f"{'ms/run':>8}")
-    for model in models():
+    for model in MODELS:
         for name, _, oracle in builds(model):
             so = out_dir / f"{model}-{name}-cuda.so"
             session = onebit.InferenceSession(str(so))
@@ -143,7 +125,7 @@ def check_concurrent_runs(out_dir, threads=4, rounds=5):
     outputs, bit for bit."""
     from concurrent.futures import ThreadPoolExecutor
     failures = 0
-    for model in models():
+    for model in MODELS:
         session = onebit.InferenceSession(str(out_dir / f"{model}-none-cuda.so"))
         shape, feeds, _ = list(saved_runs(model))[1]
         want = run_all(session, feeds)

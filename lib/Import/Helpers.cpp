@@ -65,6 +65,25 @@ Value onebit::importer::emptyTensor(OpBuilder &b, Location loc,
   return tensor::EmptyOp::create(b, loc, shape, elementType, dynamicSizes);
 }
 
+Value onebit::importer::generateTensor(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elementType,
+    ValueRange dynamicSizes,
+    llvm::function_ref<Value(OpBuilder &, Location)> element) {
+  Value init = emptyTensor(b, loc, shape, elementType, dynamicSizes);
+  int64_t rank = shape.size();
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(rank, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+             maps, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               linalg::YieldOp::create(nb, nl, element(nb, nl));
+             })
+      .getResult(0);
+}
+
 Value onebit::importer::indexConstant(OpBuilder &b, Location loc,
                                       int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);

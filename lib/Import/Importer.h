@@ -288,6 +288,12 @@ Value buildElementwise(NodeContext &ctx, ArrayRef<Value> operands,
 /// index value per dynamic dim, in order).
 Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                   Type elementType, ValueRange dynamicSizes);
+/// A tensor of `shape` (dynamic sizes as for emptyTensor) whose every
+/// element is what `element` returns, built at the element's position (read
+/// with linalg.index): a linalg.generic with no inputs, all loops parallel.
+Value generateTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                     Type elementType, ValueRange dynamicSizes,
+                     llvm::function_ref<Value(OpBuilder &, Location)> element);
 /// Size `dim` of `tensor` as an index value (a constant when static).
 Value dimSize(OpBuilder &b, Location loc, Value tensor, int64_t dim);
 /// Dynamic sizes of `tensor`, in order.

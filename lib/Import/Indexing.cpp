@@ -281,37 +281,28 @@ LogicalResult convertGatherND(NodeContext &ctx) {
   for (int64_t i = 0; i < r; ++i)
     dataDims.push_back(dimSize(b, loc, data, i));
   int64_t outRank = shape.size();
-  Value init = emptyTensor(b, loc, shape, dataType.getElementType(), dynSizes);
-  SmallVector<AffineMap> maps{
-      AffineMap::getMultiDimIdentityMap(outRank, ctx.context())};
-  SmallVector<utils::IteratorType> iterators(outRank,
-                                             utils::IteratorType::parallel);
-  Value result =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
-          maps, iterators,
-          [&](OpBuilder &nb, Location nl, ValueRange) {
-            SmallVector<Value> indexPosition, position;
-            for (int64_t i = 0; i < q - 1; ++i)
-              indexPosition.push_back(linalg::IndexOp::create(nb, nl, i));
-            for (int64_t i = 0; i < batchDims; ++i)
-              position.push_back(indexPosition[i]);
-            SmallVector<std::pair<Value, Value>> checked;
-            for (int64_t j = 0; j < k; ++j) {
-              SmallVector<Value> at(indexPosition);
-              at.push_back(indexConstant(nb, nl, j));
-              Value idx = tensor::ExtractOp::create(nb, nl, indices, at);
-              Value wrapped = wrapIndex(nb, nl, idx, dataDims[batchDims + j]);
-              position.push_back(wrapped);
-              checked.push_back({wrapped, dataDims[batchDims + j]});
-            }
-            for (int64_t i = q - 1; i < outRank; ++i)
-              position.push_back(linalg::IndexOp::create(nb, nl, i));
-            Value v = extractOrZero(nb, nl, data, position,
-                                    allInRange(nb, nl, checked));
-            linalg::YieldOp::create(nb, nl, v);
-          })
-          .getResult(0);
+  Value result = generateTensor(
+      b, loc, shape, dataType.getElementType(), dynSizes,
+      [&](OpBuilder &nb, Location nl) -> Value {
+        SmallVector<Value> indexPosition, position;
+        for (int64_t i = 0; i < q - 1; ++i)
+          indexPosition.push_back(linalg::IndexOp::create(nb, nl, i));
+        for (int64_t i = 0; i < batchDims; ++i)
+          position.push_back(indexPosition[i]);
+        SmallVector<std::pair<Value, Value>> checked;
+        for (int64_t j = 0; j < k; ++j) {
+          SmallVector<Value> at(indexPosition);
+          at.push_back(indexConstant(nb, nl, j));
+          Value idx = tensor::ExtractOp::create(nb, nl, indices, at);
+          Value wrapped = wrapIndex(nb, nl, idx, dataDims[batchDims + j]);
+          position.push_back(wrapped);
+          checked.push_back({wrapped, dataDims[batchDims + j]});
+        }
+        for (int64_t i = q - 1; i < outRank; ++i)
+          position.push_back(linalg::IndexOp::create(nb, nl, i));
+        return extractOrZero(nb, nl, data, position,
+                             allInRange(nb, nl, checked));
+      });
   ctx.setOutput(0, result);
   return success();
 }

@@ -713,27 +713,16 @@ LogicalResult convertTile(NodeContext &ctx) {
     ctx.setOutput(0, x);
     return success();
   }
-  Value init =
-      emptyTensor(ctx.b, ctx.loc, shape, type.getElementType(), dynSizes);
-  SmallVector<AffineMap> maps{
-      AffineMap::getMultiDimIdentityMap(rank, ctx.context())};
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  Value result =
-      linalg::GenericOp::create(
-          ctx.b, ctx.loc, TypeRange{init.getType()}, ValueRange{},
-          ValueRange{init}, maps, iterators,
-          [&](OpBuilder &b, Location loc, ValueRange) {
-            SmallVector<Value> indices;
-            for (int64_t i = 0; i < rank; ++i) {
-              Value idx = linalg::IndexOp::create(b, loc, i);
-              indices.push_back(
-                  arith::RemUIOp::create(b, loc, idx, inDims[i]));
-            }
-            linalg::YieldOp::create(
-                b, loc, tensor::ExtractOp::create(b, loc, x, indices).getResult());
-          })
-          .getResult(0);
+  Value result = generateTensor(
+      ctx.b, ctx.loc, shape, type.getElementType(), dynSizes,
+      [&](OpBuilder &b, Location loc) -> Value {
+        SmallVector<Value> indices;
+        for (int64_t i = 0; i < rank; ++i) {
+          Value idx = linalg::IndexOp::create(b, loc, i);
+          indices.push_back(arith::RemUIOp::create(b, loc, idx, inDims[i]));
+        }
+        return tensor::ExtractOp::create(b, loc, x, indices);
+      });
   ctx.setOutput(0, result);
   return success();
 }
@@ -970,28 +959,17 @@ LogicalResult convertSliceByGather(NodeContext &ctx, int64_t count) {
   // Sizes that folded (constant bounds, axes and steps) give static dims.
   SmallVector<Value> dynamicSizes;
   SmallVector<int64_t> shape = staticShapeOf(sizes, dynamicSizes);
-  Value init = emptyTensor(b, loc, shape, type.getElementType(), dynamicSizes);
-  SmallVector<AffineMap> maps{
-      AffineMap::getMultiDimIdentityMap(rank, ctx.context())};
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  Value result =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
-          maps, iterators,
-          [&](OpBuilder &nb, Location nloc, ValueRange) {
-            SmallVector<Value> indices;
-            for (int64_t d = 0; d < rank; ++d) {
-              Value i = linalg::IndexOp::create(nb, nloc, d);
-              Value offset = arith::MulIOp::create(nb, nloc, i, stride[d]);
-              indices.push_back(
-                  arith::AddIOp::create(nb, nloc, first[d], offset));
-            }
-            linalg::YieldOp::create(
-                nb, nloc,
-                tensor::ExtractOp::create(nb, nloc, x, indices).getResult());
-          })
-          .getResult(0);
+  Value result = generateTensor(
+      b, loc, shape, type.getElementType(), dynamicSizes,
+      [&](OpBuilder &nb, Location nloc) -> Value {
+        SmallVector<Value> indices;
+        for (int64_t d = 0; d < rank; ++d) {
+          Value i = linalg::IndexOp::create(nb, nloc, d);
+          Value offset = arith::MulIOp::create(nb, nloc, i, stride[d]);
+          indices.push_back(arith::AddIOp::create(nb, nloc, first[d], offset));
+        }
+        return tensor::ExtractOp::create(nb, nloc, x, indices);
+      });
   ctx.setOutput(0, result);
   return success();
 }

@@ -91,6 +91,8 @@ func.func @sign(%x: tensor<?x3x32xf32>) -> tensor<?x3x2xf32> {
 // r after the reduction.
 // CHECK-LABEL: func @int8
 // CHECK: math.roundeven
+// The buffers: x, the planes, the scale, then r.
+// CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<1xf32> to memref<1xf32>
 // CHECK: %[[R:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1xf32> to memref<1xf32>
 // CHECK: scf.parallel
 // CHECK:   scf.for %[[M:.*]] =

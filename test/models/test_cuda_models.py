@@ -22,9 +22,10 @@ MODELS_DIR = Path(__file__).resolve().parent
 ROOT = MODELS_DIR.parents[1]
 sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(MODELS_DIR))
 import onebit  # noqa: E402
 from fatbin_contents import images  # noqa: E402
-from test_exported_models import MODELS, run_all, saved_runs  # noqa: E402
+from saved_io import MODELS, run_all, saved_runs  # noqa: E402
 
 
 def compile_for_cuda(model, out_dir, quantize):

@@ -21,9 +21,9 @@ import pytest
 
 MODELS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(MODELS_DIR.parents[1] / "python"))
+sys.path.insert(0, str(MODELS_DIR))
 import onebit  # noqa: E402
-
-MODELS = sorted(p.name for p in MODELS_DIR.iterdir() if (p / "model.onnx").is_file())
+from saved_io import MODELS, run_all, saved_runs  # noqa: E402
 TOLERANCE = dict(rtol=1e-4, atol=1e-4)
 
 
@@ -45,22 +45,6 @@ def compile_model(model, out_dir, *flags):
     run_tool(tool("ONEBIT_COMPILE"), MODELS_DIR / model / "model.onnx",
              "-o", so, *flags)
     return onebit.InferenceSession(str(so))
-
-
-def saved_runs(model):
-    """(shape, feeds, expected outputs by name) for every saved shape."""
-    manifest = json.loads((MODELS_DIR / model / "manifest.json").read_text())
-    assert manifest["shapes"], f"{model} has no saved inputs"
-    for shape in manifest["shapes"]:
-        saved = np.load(MODELS_DIR / model / f"io_{shape}.npz")
-        feeds = {k: saved[k] for k in saved.files if not k.startswith("out:")}
-        expected = {k[4:]: saved[k] for k in saved.files if k.startswith("out:")}
-        yield shape, feeds, expected
-
-
-def run_all(session, feeds):
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(None, feeds)))
 
 
 def assert_matches_onnxruntime(session, model):

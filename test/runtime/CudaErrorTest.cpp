@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 #include "../../lib/Runtime/Cuda/GpuEntryPoints.h"
 #include "CudaTestKernel.h"
+#include "FakeCudaModelApi.h"
 #include "onebit/Runtime/onebit_runtime.h"
 
 #include <gtest/gtest.h>
@@ -129,48 +130,30 @@ TEST(CudaErrorTest, ConstantsFallBackToTheHostCopy) {
   EXPECT_NE(onebit_cuda_constant(&slot, nullptr, 0), nullptr);
 }
 
-/// ONEBIT_FAKE_CUDA_MODEL overrides the build's path (for a copy of the
-/// tests run on another machine).
-const char *fakeCudaModelPath() {
-  const char *path = std::getenv("ONEBIT_FAKE_CUDA_MODEL");
-  return path && *path ? path : ONEBIT_FAKE_CUDA_MODEL_PATH;
-}
-
-template <typename F> F lookup(void *library, const char *name) {
-  return reinterpret_cast<F>(dlsym(library, name));
-}
-
 TEST(CudaErrorTest, ModelReportsTheErrorThroughTheCApi) {
   // Loading runs the model's constructor, which loads its kernels: that
   // must fail softly, inside dlopen.
-  void *library = dlopen(fakeCudaModelPath(), RTLD_NOW | RTLD_LOCAL);
+  void *library =
+      dlopen(onebit::test::fakeCudaModelPath(), RTLD_NOW | RTLD_LOCAL);
   ASSERT_NE(library, nullptr) << dlerror();
-  auto check = lookup<decltype(&onebit_check_signature)>(
-      library, "onebit_check_signature");
-  auto run = lookup<decltype(&onebit_run)>(library, "onebit_run");
-  auto message = lookup<decltype(&onebit_status_message)>(
-      library, "onebit_status_message");
-  auto freeStatus =
-      lookup<decltype(&onebit_status_free)>(library, "onebit_status_free");
-  auto numInputs =
-      lookup<decltype(&onebit_num_inputs)>(library, "onebit_num_inputs");
-  ASSERT_TRUE(check && run && message && freeStatus && numInputs);
+  onebit::test::ModelApi api(library);
+  ASSERT_TRUE(api.complete());
 
-  onebit_status status = check();
+  onebit_status status = api.check();
   ASSERT_NE(status, nullptr);
-  expectMessage(message(status));
-  freeStatus(status);
+  expectMessage(api.message(status));
+  api.freeStatus(status);
   // The signature itself is fine.
-  EXPECT_EQ(numInputs(), 1);
+  EXPECT_EQ(api.numInputs(), 1);
 
   float x[5] = {1, 2, 3, 4, 5};
   onebit_tensor input = {x, ONEBIT_FLOAT32, 1, {5}};
   onebit_tensor *outputs = reinterpret_cast<onebit_tensor *>(&input);
-  status = run(&input, 1, &outputs);
+  status = api.run(&input, 1, &outputs);
   ASSERT_NE(status, nullptr);
-  expectMessage(message(status));
+  expectMessage(api.message(status));
   EXPECT_EQ(outputs, nullptr);
-  freeStatus(status);
+  api.freeStatus(status);
   EXPECT_EQ(dlclose(library), 0);
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "../../lib/Runtime/Cuda/GpuEntryPoints.h"
 #include "CudaTestKernel.h"
+#include "FakeCudaModelApi.h"
 #include "onebit/Runtime/onebit_runtime.h"
 
 #include <gtest/gtest.h>
@@ -221,34 +222,16 @@ TEST(CudaGpuTest, LaunchErrorsAreReportedOnceAndThenCleared) {
   EXPECT_NE(takeError().find("no kernel"), std::string::npos);
 }
 
-/// ONEBIT_FAKE_CUDA_MODEL overrides the build's path (for a copy of the
-/// tests run on another machine).
-const char *fakeCudaModelPath() {
-  const char *path = std::getenv("ONEBIT_FAKE_CUDA_MODEL");
-  return path && *path ? path : ONEBIT_FAKE_CUDA_MODEL_PATH;
-}
-
-template <typename F> F lookup(void *library, const char *name) {
-  return reinterpret_cast<F>(dlsym(library, name));
-}
-
 TEST(CudaGpuTest, ModelRunsThroughTheCApi) {
   SKIP_WITHOUT_GPU();
-  void *library = dlopen(fakeCudaModelPath(), RTLD_NOW | RTLD_LOCAL);
+  void *library =
+      dlopen(onebit::test::fakeCudaModelPath(), RTLD_NOW | RTLD_LOCAL);
   ASSERT_NE(library, nullptr) << dlerror();
-  auto check = lookup<decltype(&onebit_check_signature)>(
-      library, "onebit_check_signature");
-  auto run = lookup<decltype(&onebit_run)>(library, "onebit_run");
-  auto message = lookup<decltype(&onebit_status_message)>(
-      library, "onebit_status_message");
-  auto freeStatus =
-      lookup<decltype(&onebit_status_free)>(library, "onebit_status_free");
-  auto freeOutputs =
-      lookup<decltype(&onebit_free_outputs)>(library, "onebit_free_outputs");
-  ASSERT_TRUE(check && run && message && freeStatus && freeOutputs);
-  if (onebit_status status = check()) {
-    ADD_FAILURE() << message(status);
-    freeStatus(status);
+  onebit::test::ModelApi api(library);
+  ASSERT_TRUE(api.complete());
+  if (onebit_status status = api.check()) {
+    ADD_FAILURE() << api.message(status);
+    api.freeStatus(status);
   }
 
   // Several threads, many runs each: streams, cached blocks and the
@@ -262,15 +245,15 @@ TEST(CudaGpuTest, ModelRunsThroughTheCApi) {
         x[size_t(i)] = float(seed * 1000 + i);
       onebit_tensor input = {x.data(), ONEBIT_FLOAT32, 1, {n}};
       onebit_tensor *outputs = nullptr;
-      if (onebit_status status = run(&input, 1, &outputs)) {
-        ADD_FAILURE() << message(status);
-        freeStatus(status);
+      if (onebit_status status = api.run(&input, 1, &outputs)) {
+        ADD_FAILURE() << api.message(status);
+        api.freeStatus(status);
         return;
       }
       auto *y = static_cast<const float *>(outputs[0].data);
       for (int64_t i = 0; i < n; ++i)
         failures += y[i] != x[size_t(i)] + 1.0f;
-      freeOutputs(outputs);
+      api.freeOutputs(outputs);
     }
     EXPECT_EQ(failures, 0) << "thread " << seed;
   };

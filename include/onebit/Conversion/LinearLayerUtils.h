@@ -10,6 +10,8 @@
 #ifndef ONEBIT_CONVERSION_LINEARLAYERUTILS_H
 #define ONEBIT_CONVERSION_LINEARLAYERUTILS_H
 
+#include "onebit/Dialect/OnebitOps.h"
+
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -46,6 +48,37 @@ mlir::Value scaleColumns(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// r[m] = 127 / max(max_k |x[m, k]|, 1e-5), by which the output is divided.
 std::pair<mlir::Value, mlir::Value>
 quantizeRowsToInt8(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+/// A low-bit layer as its fast kernels read it: x as the M x K matrix after
+/// the activation-side prologue (OneBit's g, BitNet's int8 quantization),
+/// the packed planes, the per-output scale (scale or h), the bias and the
+/// int8 row divisor r[m], null where the layer has none. As tensors from
+/// prepareLowBitLayer, as buffers after readBuffers.
+struct LowBitLayer {
+  mlir::Value x;          // M x K activations (f32)
+  mlir::Value packed;     // ternary: N x 2 x ceil(K/8); sign: N x ceil(K/8) (i8)
+  mlir::Value scale;      // 1 or N values, or null
+  mlir::Value bias;       // N values, or null
+  mlir::Value rowDivisor; // M values, or null
+  bool ternary = true;
+  int64_t inFeatures = 0;
+  int64_t outFeatures = 0;
+};
+
+LowBitLayer prepareLowBitLayer(mlir::OpBuilder &b, TernaryLinearOp op,
+                               mlir::Value input, mlir::Value bias);
+LowBitLayer prepareLowBitLayer(mlir::OpBuilder &b, SignLinearOp op,
+                               mlir::Value input, mlir::Value bias);
+
+/// A read-only view of a tensor as a buffer with the identity layout (rows
+/// contiguous; where the tensor is a strided view, bufferization makes the
+/// contiguous copy). Null stays null.
+mlir::Value readBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Value tensor);
+
+/// Every tensor of `layer` through readBuffer.
+LowBitLayer readBuffers(mlir::OpBuilder &b, mlir::Location loc,
+                        LowBitLayer layer);
 
 } // namespace onebit
 

@@ -58,28 +58,13 @@ constexpr int64_t kAccumulators = 4;
 /// Activation rows that share one decode of the weights, where M allows.
 constexpr int64_t kTileRows = 8;
 
-/// What the kernel reads, all as buffers.
-struct GpuLayer {
-  Value x;          // M x K activations (f32), contiguous rows
-  Value packed;     // ternary: N x 2 x K/8; sign: N x K/8 (i8)
-  Value scale;      // 1 or N values (scale or h), or null
-  Value bias;       // N values, or null
-  Value rowDivisor; // M values (the int8 factor r), or null
-  bool ternary = true;
-  int64_t inFeatures = 0;
-  int64_t outFeatures = 0;
-};
+/// What the kernel reads: the layer's operands as buffers.
+using GpuLayer = LowBitLayer;
 
 Value index(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-Value readBuffer(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  return bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
-      /*read_only=*/true);
-}
 
 /// The packed planes as N x (planes * K/32) i32 words: plane p of row n
 /// starts at word p * K/32. (Little-endian: bit k mod 32 of word k / 32 is
@@ -110,6 +95,26 @@ struct Tile {
   int64_t tileRows;
 };
 
+/// x[m, k] where `inside`, else 0, without reading.
+Value loadOrZero(OpBuilder &b, Location loc, Value x, Value m, Value k,
+                 Value inside) {
+  return scf::IfOp::create(
+             b, loc, inside,
+             [&](OpBuilder &tb, Location tl) {
+               scf::YieldOp::create(
+                   tb, tl,
+                   ValueRange{memref::LoadOp::create(tb, tl, x,
+                                                     ValueRange{m, k})});
+             },
+             [&](OpBuilder &eb, Location el) {
+               scf::YieldOp::create(
+                   eb, el,
+                   ValueRange{arith::ConstantFloatOp::create(
+                       eb, el, eb.getF32Type(), APFloat(0.0f))});
+             })
+      .getResult(0);
+}
+
 /// Copies the chunk of x starting at word `c` (K index 32 c) of the tile's
 /// rows into shared memory, zeros past K or past the last row. Each thread
 /// copies every 256th float of each row: no divisions, and consecutive
@@ -117,8 +122,6 @@ struct Tile {
 void stageChunk(OpBuilder &b, Location loc, const GpuLayer &layer,
                 const Tile &tile, Value c) {
   Value k0 = arith::MulIOp::create(b, loc, c, index(b, loc, 32));
-  Value zero = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                              APFloat(0.0f));
   Value kEnd = index(b, loc, layer.inFeatures);
   for (int64_t r = 0; r < tile.tileRows; ++r) {
     Value m = arith::AddIOp::create(b, loc, tile.m0, index(b, loc, r));
@@ -133,21 +136,12 @@ void stageChunk(OpBuilder &b, Location loc, const GpuLayer &layer,
               sb, sl, rowInside,
               arith::CmpIOp::create(sb, sl, arith::CmpIPredicate::ult, k,
                                     kEnd));
-          auto read = scf::IfOp::create(
-              sb, sl, inside,
-              [&](OpBuilder &tb, Location tl) {
-                scf::YieldOp::create(
-                    tb, tl,
-                    ValueRange{memref::LoadOp::create(tb, tl, layer.x,
-                                                      ValueRange{m, k})});
-              },
-              [&](OpBuilder &eb, Location el) {
-                scf::YieldOp::create(eb, el, zero);
-              });
           Value padded = arith::AddIOp::create(
               sb, sl, kk,
               arith::ShRUIOp::create(sb, sl, kk, index(sb, sl, 5)));
-          memref::StoreOp::create(sb, sl, read.getResult(0), tile.shared,
+          memref::StoreOp::create(sb, sl,
+                                  loadOrZero(sb, sl, layer.x, m, k, inside),
+                                  tile.shared,
                                   ValueRange{index(sb, sl, r), padded});
           scf::YieldOp::create(sb, sl);
         });
@@ -369,18 +363,7 @@ void emitTableRow(OpBuilder &b, Location loc, const GpuLayer &layer,
               cb, cl, rowInside,
               arith::CmpIOp::create(cb, cl, arith::CmpIPredicate::ult, k,
                                     index(cb, cl, layer.inFeatures)));
-          auto read = scf::IfOp::create(
-              cb, cl, inside,
-              [&](OpBuilder &tb, Location tl) {
-                scf::YieldOp::create(
-                    tb, tl,
-                    ValueRange{memref::LoadOp::create(tb, tl, layer.x,
-                                                      ValueRange{m, k})});
-              },
-              [&](OpBuilder &eb, Location el) {
-                scf::YieldOp::create(eb, el, zero);
-              });
-          x.push_back(read.getResult(0));
+          x.push_back(loadOrZero(cb, cl, layer.x, m, k, inside));
         }
         SmallVector<Value> sums(kMasks);
         sums[0] = zero;
@@ -612,9 +595,8 @@ GpuLayer layerOfCall(func::CallOp call, DictionaryAttr kernel) {
   return layer;
 }
 
-/// Runs the kernel on the [M, K] tensor `x` and returns the [M, N] tensor.
-Value emitLayer(OpBuilder &b, Location loc, GpuLayer layer, Value x) {
-  layer.x = readBuffer(b, loc, x);
+/// Runs the kernel on the layer's buffers and returns the [M, N] tensor.
+Value emitLayer(OpBuilder &b, Location loc, GpuLayer layer) {
   int64_t staticRows = cast<MemRefType>(layer.x.getType()).getDimSize(0);
   auto outType =
       MemRefType::get({staticRows, layer.outFeatures}, b.getF32Type());
@@ -628,73 +610,23 @@ Value emitLayer(OpBuilder &b, Location loc, GpuLayer layer, Value x) {
       /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
 }
 
-LogicalResult checkShape(Operation *op, int64_t inFeatures,
-                         PatternRewriter &rewriter) {
-  if (inFeatures % 32 != 0)
-    return rewriter.notifyMatchFailure(
-        op, "the warp kernel reads 32-bit words: K must be a multiple of 32");
-  return success();
-}
-
-struct TernaryLinearOpToGPU : OpConversionPattern<TernaryLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// ternary_linear and sign_linear alike: the shared operands, read as
+/// buffers, then the launch (as a call until bufferization is done).
+template <typename LayerOp>
+struct LowBitLayerToGPU : OpConversionPattern<LayerOp> {
+  using OpConversionPattern<LayerOp>::OpConversionPattern;
 
   LogicalResult
-  matchAndRewrite(TernaryLinearOp op, OpAdaptor adaptor,
+  matchAndRewrite(LayerOp op, typename LayerOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (failed(checkShape(op, op.getInFeatures(), rewriter)))
-      return failure();
+    if (op.getInFeatures() % 32 != 0)
+      return rewriter.notifyMatchFailure(
+          op, "the warp kernel reads 32-bit words: K must be a multiple of 32");
     Location loc = op.getLoc();
-    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
-    GpuLayer layer;
-    layer.inFeatures = op.getInFeatures();
-    layer.outFeatures = op.getOutFeatures();
-    if (op.getInt8Activations()) {
-      Value divisor;
-      std::tie(x, divisor) = quantizeRowsToInt8(rewriter, loc, x);
-      layer.rowDivisor = readBuffer(rewriter, loc, divisor);
-    }
-    layer.packed = readBuffer(
+    GpuLayer layer = readBuffers(
         rewriter, loc,
-        arith::ConstantOp::create(rewriter, loc,
-                                  cast<TypedAttr>(op.getPackedWeights())));
-    layer.scale = readBuffer(
-        rewriter, loc, arith::ConstantOp::create(rewriter, loc, op.getScale()));
-    if (adaptor.getBias())
-      layer.bias = readBuffer(rewriter, loc, adaptor.getBias());
-    Value y = emitLayer(rewriter, loc, layer, x);
-    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y,
-                                            adaptor.getInput(), op.getType()));
-    return success();
-  }
-};
-
-struct SignLinearOpToGPU : OpConversionPattern<SignLinearOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(SignLinearOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (failed(checkShape(op, op.getInFeatures(), rewriter)))
-      return failure();
-    Location loc = op.getLoc();
-    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
-    if (DenseElementsAttr g = op.getGAttr())
-      x = scaleColumns(rewriter, loc, x, g);
-    GpuLayer layer;
-    layer.ternary = false;
-    layer.inFeatures = op.getInFeatures();
-    layer.outFeatures = op.getOutFeatures();
-    layer.packed = readBuffer(
-        rewriter, loc,
-        arith::ConstantOp::create(rewriter, loc,
-                                  cast<TypedAttr>(op.getPackedSigns())));
-    if (DenseElementsAttr h = op.getHAttr())
-      layer.scale = readBuffer(rewriter, loc,
-                               arith::ConstantOp::create(rewriter, loc, h));
-    if (adaptor.getBias())
-      layer.bias = readBuffer(rewriter, loc, adaptor.getBias());
-    Value y = emitLayer(rewriter, loc, layer, x);
+        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias()));
+    Value y = emitLayer(rewriter, loc, layer);
     rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y,
                                             adaptor.getInput(), op.getType()));
     return success();
@@ -713,7 +645,8 @@ struct LowerToGPUKernelsPass
         [](SignLinearOp op) { return op.getInFeatures() % 32 != 0; });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
-    patterns.add<TernaryLinearOpToGPU, SignLinearOpToGPU>(&getContext());
+    patterns.add<LowBitLayerToGPU<TernaryLinearOp>, LowBitLayerToGPU<SignLinearOp>>(
+        &getContext());
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -31,33 +31,17 @@ namespace {
 // Kernel description
 //===----------------------------------------------------------------------===//
 
-/// What the kernel loop reads, all as buffers.
-struct KernelOperands {
-  Value x;          // M x K activations (f32), contiguous rows
-  Value packed;     // ternary: N x 2 x ceil(K/8); sign: N x ceil(K/8) (i8)
-  Value weights;    // float layers: N x K (f32) instead of packed bits
-  Value scale;      // 1 or N values (scale or h), or null
-  Value bias;       // N values, or null
-  Value rowDivisor; // M values (the int8 factor r), or null
-  bool ternary = true;
-  int64_t inFeatures = 0;
-  int64_t outFeatures = 0;
+/// What the kernel loop reads, all as buffers: a low-bit layer's operands,
+/// or for a float layer x, its N x K f32 `weights` (packed stays null) and
+/// its bias.
+struct KernelOperands : LowBitLayer {
+  Value weights;
 };
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-/// A read-only view of a tensor as a buffer with the identity layout: rows of
-/// x are then contiguous for the vector loads. Where x is a strided view,
-/// bufferization makes the contiguous copy (M x K floats, small next to the
-/// weights).
-Value readBuffer(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-  return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
-                                           /*read_only=*/true);
-}
 
 //===----------------------------------------------------------------------===//
 // The inner loop
@@ -301,10 +285,9 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
       });
 }
 
-/// Runs the kernel on the [M, K] tensor `x` and returns the [M, N] tensor.
-Value emitLayer(OpBuilder &b, Location loc, KernelOperands ops, Value x,
+/// Runs the kernel on the operands' buffers and returns the [M, N] tensor.
+Value emitLayer(OpBuilder &b, Location loc, const KernelOperands &ops,
                 int64_t width) {
-  ops.x = readBuffer(b, loc, x);
   int64_t staticRows = cast<MemRefType>(ops.x.getType()).getDimSize(0);
   auto outType = MemRefType::get({staticRows, ops.outFeatures}, b.getF32Type());
   SmallVector<Value> dynamicRows;
@@ -323,66 +306,22 @@ Value emitLayer(OpBuilder &b, Location loc, KernelOperands ops, Value x,
 // Conversion patterns
 //===----------------------------------------------------------------------===//
 
-struct TernaryLinearOpToVector : OpConversionPattern<TernaryLinearOp> {
-  TernaryLinearOpToVector(MLIRContext *context, int64_t width)
-      : OpConversionPattern(context), width(width) {}
+/// ternary_linear and sign_linear alike: the shared operands, read as
+/// buffers, then the loop nest.
+template <typename LayerOp>
+struct LowBitLayerToVector : OpConversionPattern<LayerOp> {
+  LowBitLayerToVector(MLIRContext *context, int64_t width)
+      : OpConversionPattern<LayerOp>(context), width(width) {}
 
   LogicalResult
-  matchAndRewrite(TernaryLinearOp op, OpAdaptor adaptor,
+  matchAndRewrite(LayerOp op, typename LayerOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
     KernelOperands ops;
-    ops.ternary = true;
-    ops.inFeatures = op.getInFeatures();
-    ops.outFeatures = op.getOutFeatures();
-    if (op.getInt8Activations()) {
-      Value divisor;
-      std::tie(x, divisor) = quantizeRowsToInt8(rewriter, loc, x);
-      ops.rowDivisor = readBuffer(rewriter, loc, divisor);
-    }
-    ops.packed = readBuffer(
+    static_cast<LowBitLayer &>(ops) = readBuffers(
         rewriter, loc,
-        arith::ConstantOp::create(rewriter, loc,
-                                  cast<TypedAttr>(op.getPackedWeights())));
-    ops.scale = readBuffer(
-        rewriter, loc, arith::ConstantOp::create(rewriter, loc, op.getScale()));
-    if (adaptor.getBias())
-      ops.bias = readBuffer(rewriter, loc, adaptor.getBias());
-    Value y = emitLayer(rewriter, loc, ops, x, width);
-    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y,
-                                            adaptor.getInput(), op.getType()));
-    return success();
-  }
-
-  int64_t width;
-};
-
-struct SignLinearOpToVector : OpConversionPattern<SignLinearOp> {
-  SignLinearOpToVector(MLIRContext *context, int64_t width)
-      : OpConversionPattern(context), width(width) {}
-
-  LogicalResult
-  matchAndRewrite(SignLinearOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
-    if (DenseElementsAttr g = op.getGAttr())
-      x = scaleColumns(rewriter, loc, x, g);
-    KernelOperands ops;
-    ops.ternary = false;
-    ops.inFeatures = op.getInFeatures();
-    ops.outFeatures = op.getOutFeatures();
-    ops.packed = readBuffer(
-        rewriter, loc,
-        arith::ConstantOp::create(rewriter, loc,
-                                  cast<TypedAttr>(op.getPackedSigns())));
-    if (DenseElementsAttr h = op.getHAttr())
-      ops.scale = readBuffer(rewriter, loc,
-                             arith::ConstantOp::create(rewriter, loc, h));
-    if (adaptor.getBias())
-      ops.bias = readBuffer(rewriter, loc, adaptor.getBias());
-    Value y = emitLayer(rewriter, loc, ops, x, width);
+        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias()));
+    Value y = emitLayer(rewriter, loc, ops, width);
     rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y,
                                             adaptor.getInput(), op.getType()));
     return success();
@@ -414,14 +353,14 @@ struct FloatLinearOpToVector : OpConversionPattern<LinearOp> {
       input = tensor::CastOp::create(rewriter, loc, inputType.clone(shape),
                                      input);
     }
-    Value x = collapseToMatrix(rewriter, loc, input);
     KernelOperands ops;
+    ops.x = readBuffer(rewriter, loc, collapseToMatrix(rewriter, loc, input));
     ops.inFeatures = weightType.getDimSize(1);
     ops.outFeatures = weightType.getDimSize(0);
     ops.weights = readBuffer(rewriter, loc, adaptor.getWeight());
     if (adaptor.getBias())
       ops.bias = readBuffer(rewriter, loc, adaptor.getBias());
-    Value y = emitLayer(rewriter, loc, ops, x, width);
+    Value y = emitLayer(rewriter, loc, ops, width);
     rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y, input,
                                             op.getType()));
     return success();
@@ -470,6 +409,7 @@ struct LowerToVectorKernelsPass
 
 void onebit::populateOnebitToVectorPatterns(RewritePatternSet &patterns,
                                             int64_t vectorWidth) {
-  patterns.add<TernaryLinearOpToVector, SignLinearOpToVector>(
-      patterns.getContext(), vectorWidth);
+  patterns.add<LowBitLayerToVector<TernaryLinearOp>,
+               LowBitLayerToVector<SignLinearOp>>(patterns.getContext(),
+                                                  vectorWidth);
 }

@@ -3,6 +3,7 @@
 #include "onebit/Conversion/LinearLayerUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -176,3 +177,59 @@ std::pair<Value, Value> onebit::quantizeRowsToInt8(OpBuilder &b, Location loc,
   return {quantized, reciprocal};
 }
 
+
+//===----------------------------------------------------------------------===//
+// Low-bit layers for the fast kernels
+//===----------------------------------------------------------------------===//
+
+static Value constantTensor(OpBuilder &b, Location loc, Attribute value) {
+  return arith::ConstantOp::create(b, loc, cast<TypedAttr>(value));
+}
+
+LowBitLayer onebit::prepareLowBitLayer(OpBuilder &b, TernaryLinearOp op,
+                                       Value input, Value bias) {
+  Location loc = op.getLoc();
+  LowBitLayer layer;
+  layer.inFeatures = op.getInFeatures();
+  layer.outFeatures = op.getOutFeatures();
+  layer.x = collapseToMatrix(b, loc, input);
+  if (op.getInt8Activations())
+    std::tie(layer.x, layer.rowDivisor) = quantizeRowsToInt8(b, loc, layer.x);
+  layer.packed = constantTensor(b, loc, op.getPackedWeights());
+  layer.scale = constantTensor(b, loc, op.getScale());
+  layer.bias = bias;
+  return layer;
+}
+
+LowBitLayer onebit::prepareLowBitLayer(OpBuilder &b, SignLinearOp op,
+                                       Value input, Value bias) {
+  Location loc = op.getLoc();
+  LowBitLayer layer;
+  layer.ternary = false;
+  layer.inFeatures = op.getInFeatures();
+  layer.outFeatures = op.getOutFeatures();
+  layer.x = collapseToMatrix(b, loc, input);
+  if (DenseElementsAttr g = op.getGAttr())
+    layer.x = scaleColumns(b, loc, layer.x, g);
+  layer.packed = constantTensor(b, loc, op.getPackedSigns());
+  if (DenseElementsAttr h = op.getHAttr())
+    layer.scale = constantTensor(b, loc, h);
+  layer.bias = bias;
+  return layer;
+}
+
+Value onebit::readBuffer(OpBuilder &b, Location loc, Value tensor) {
+  if (!tensor)
+    return tensor;
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
+                                           /*read_only=*/true);
+}
+
+LowBitLayer onebit::readBuffers(OpBuilder &b, Location loc, LowBitLayer layer) {
+  for (Value *value : {&layer.x, &layer.packed, &layer.scale, &layer.bias,
+                       &layer.rowDivisor})
+    *value = readBuffer(b, loc, *value);
+  return layer;
+}

@@ -40,6 +40,25 @@ CUresult finishIfSynchronous(const DriverApi &api, CUresult result,
 
 bool validDimension(intptr_t size) { return size >= 1 && size <= UINT_MAX; }
 
+/// A memset of `count` elements at `dst`: nothing to do for none, an error
+/// for a null pointer, else `enqueue(api)` (the driver call `driverCall`).
+template <typename Enqueue>
+void fillElements(const char *entry, const char *driverCall, void *dst,
+                  size_t count, void *stream, Enqueue enqueue) {
+  if (count == 0)
+    return;
+  const DriverApi *api = driverForWork();
+  if (!api)
+    return;
+  if (!dst) {
+    recordError("%s of %zu elements at a null pointer", entry, count);
+    return;
+  }
+  if (CUresult failure =
+          finishIfSynchronous(*api, enqueue(*api), stream))
+    recordDriverError(driverCall, failure);
+}
+
 } // namespace
 
 extern "C" {
@@ -208,35 +227,19 @@ void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {
 }
 
 void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream) {
-  if (count == 0)
-    return;
-  const DriverApi *api = driverForWork();
-  if (!api)
-    return;
-  if (!dst) {
-    recordError("mgpuMemset32 of %zu elements at a null pointer", count);
-    return;
-  }
-  CUresult result = api->cuMemsetD32Async(asDevicePointer(dst), value, count,
-                                          asStream(stream));
-  if (CUresult failure = finishIfSynchronous(*api, result, stream))
-    recordDriverError("cuMemsetD32Async", failure);
+  fillElements("mgpuMemset32", "cuMemsetD32Async", dst, count, stream,
+               [&](const DriverApi &api) {
+                 return api.cuMemsetD32Async(asDevicePointer(dst), value,
+                                             count, asStream(stream));
+               });
 }
 
 void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream) {
-  if (count == 0)
-    return;
-  const DriverApi *api = driverForWork();
-  if (!api)
-    return;
-  if (!dst) {
-    recordError("mgpuMemset16 of %zu elements at a null pointer", count);
-    return;
-  }
-  CUresult result = api->cuMemsetD16Async(asDevicePointer(dst), value, count,
-                                          asStream(stream));
-  if (CUresult failure = finishIfSynchronous(*api, result, stream))
-    recordDriverError("cuMemsetD16Async", failure);
+  fillElements("mgpuMemset16", "cuMemsetD16Async", dst, count, stream,
+               [&](const DriverApi &api) {
+                 return api.cuMemsetD16Async(asDevicePointer(dst), value,
+                                             count, asStream(stream));
+               });
 }
 
 } // extern "C"
