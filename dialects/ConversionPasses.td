@@ -76,6 +76,48 @@ def LowerToVectorKernels : Pass<"onebit-lower-to-vector"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def VectorizeGenerics : Pass<"onebit-vectorize-generics"> {
+  let summary = "Vector loops for linalg.generic on buffers, along the "
+                "output's innermost dimension";
+  let description = [{
+    `convert-linalg-to-loops` turns every `linalg.generic` into scalar loops
+    whose reductions load and store the output element at each step. This
+    pass lowers the generics it can to loops that compute `vector-width`
+    neighbouring outputs at once instead: the loop of the output's last
+    dimension (a parallel one, contiguous in memory) steps by whole vectors,
+    outside the reduction loops, so a reduction's partial results stay in
+    registers:
+
+    ```
+    for the other parallel dims {
+      for j in steps of 4 vectors, then of 1 vector, then a masked tail {
+        acc = out[..., j : j + w]
+        for the reduction dims (in order)
+          acc = body(inputs at (..., j : j + w) or broadcast, acc)
+        out[..., j : j + w] = acc
+      }
+    }
+    ```
+
+    Each output element sees exactly the scalar lowering's operations in
+    the same order, so the results are bit for bit the same. A generic is
+    vectorized when it has one output whose last index is a parallel loop,
+    every input is indexed by loops and constants with that loop, if at
+    all, as its contiguous last index, the element types are at least 8
+    bits wide, and the body is elementwise-mappable arith and math ops
+    (no `linalg.index`, no nested regions). Anything else is left for
+    `convert-linalg-to-loops`.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "Lanes per vector">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def OutlineParallelLoops : Pass<"onebit-outline-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Outline scf.parallel loops for the runtime's thread pool";
   let description = [{

@@ -120,4 +120,23 @@ def ReshapeToExpandShape : Pass<"onebit-reshape-to-expand-shape"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FuseElementwise : Pass<"onebit-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg ops into their consumers where "
+                "nothing is computed twice";
+  let description = [{
+    `linalg-fuse-elementwise-ops` with a cost rule. Upstream fuses an
+    elementwise producer into any consumer, also one that reads it through a
+    broadcast or from inside a reduction: in attention, the rotary embedding
+    of Q then runs once per element of Q K^T, recomputed for every key, and
+    the reciprocal square root of an RMSNorm once per element instead of
+    once per row. Here a producer is fused only when the consumer reads its
+    result through a permutation of all the consumer's loops (each element
+    exactly once) and nothing else uses it. Otherwise the producer stays a
+    separate op and its result a buffer. Reshapes are folded into generics
+    by expansion under the same rule.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // ONEBIT_PASSES_TD

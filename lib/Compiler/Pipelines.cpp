@@ -14,7 +14,7 @@ std::string onebit::cpuLowerLayersPipeline(const CpuPipelineOptions &options) {
   return llvm::formatv("onebit-lower-to-vector{{vector-width={0} "
                        "float-layers=true}, "
                        "onebit-lower-to-linalg, canonicalize, cse, "
-                       "func.func(linalg-fuse-elementwise-ops), canonicalize",
+                       "func.func(onebit-fuse-elementwise), canonicalize",
                        options.vectorWidth)
       .str();
 }
@@ -27,9 +27,10 @@ std::string onebit::cpuBufferizePipeline() {
          "buffer-deallocation-pipeline";
 }
 
-std::string onebit::cpuToLLVMPipeline() {
+std::string onebit::cpuToLLVMPipeline(const CpuPipelineOptions &options) {
   // math ops with an LLVM intrinsic become intrinsics; the rest (erf, tanh,
-  // ...) calls into libm, which every model.so may rely on. The scf.parallel
+  // ...) calls into libm, which every model.so may rely on (on vectors, one
+  // call per lane, put together by vector ops lowered right after). The scf.parallel
   // loops (the low-bit kernels' output channels) are outlined just before
   // scf lowers to branches, and their dispatch functions, which call the
   // runtime's onebit_parallel_for, are filled in once all is LLVM.
@@ -37,16 +38,24 @@ std::string onebit::cpuToLLVMPipeline() {
   // and deallocs, and math.ipowi (integer Pow) has no LLVM counterpart: both
   // become plain memref/func code first. expand-strided-metadata computes
   // the offsets of subviews (Slice) with affine.apply, lowered right after.
-  return "convert-bufferization-to-memref, convert-math-to-funcs, "
-         "convert-linalg-to-loops, convert-vector-to-scf, lower-affine, "
-         "onebit-outline-parallel-loops, "
-         "convert-scf-to-cf, onebit-expand-shape-to-reinterpret-cast, "
-         "expand-strided-metadata, lower-affine, "
-         "finalize-memref-to-llvm, convert-vector-to-llvm, "
-         "convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm, "
-         "convert-index-to-llvm, convert-cf-to-llvm, convert-func-to-llvm, "
-         "convert-ub-to-llvm, reconcile-unrealized-casts, "
-         "onebit-emit-parallel-dispatch";
+  // The generics that can be are vectorized along their output's last
+  // dimension first; convert-linalg-to-loops takes the rest.
+  return llvm::formatv(
+             "convert-bufferization-to-memref, "
+             "func.func(onebit-vectorize-generics{{vector-width={0}}), "
+             "convert-math-to-funcs, convert-linalg-to-loops, "
+             "convert-vector-to-scf, lower-affine, "
+             "onebit-outline-parallel-loops, "
+             "convert-scf-to-cf, onebit-expand-shape-to-reinterpret-cast, "
+             "expand-strided-metadata, lower-affine, "
+             "finalize-memref-to-llvm, convert-vector-to-llvm, "
+             "convert-math-to-llvm, convert-math-to-libm, "
+             "convert-vector-to-llvm, "
+             "convert-arith-to-llvm, convert-index-to-llvm, "
+             "convert-cf-to-llvm, convert-func-to-llvm, convert-ub-to-llvm, "
+             "reconcile-unrealized-casts, onebit-emit-parallel-dispatch",
+             options.vectorWidth)
+      .str();
 }
 
 LogicalResult onebit::addPipeline(OpPassManager &pm, StringRef pipeline,
@@ -71,6 +80,6 @@ void onebit::registerCpuPipelines() {
   static PassPipelineRegistration<> toLLVM(
       "onebit-cpu-to-llvm", "onebit-compile's lowering to the LLVM dialect",
       [](OpPassManager &pm) {
-        (void)addPipeline(pm, cpuToLLVMPipeline(), llvm::errs());
+        (void)addPipeline(pm, cpuToLLVMPipeline({}), llvm::errs());
       });
 }

@@ -1,5 +1,6 @@
 // RUN: onebit-opt %s --onebit-lower-to-vector --split-input-file | FileCheck %s
 // RUN: onebit-opt %s --onebit-lower-to-vector="vector-width=8" --split-input-file | FileCheck %s --check-prefix=W8
+// RUN: onebit-opt %s --onebit-lower-to-vector="float-layers=true" --split-input-file | FileCheck %s --check-prefix=FLOAT
 // RUN: not onebit-opt %s --onebit-lower-to-vector="vector-width=12" --split-input-file 2>&1 | FileCheck %s --check-prefix=BADWIDTH
 
 // BADWIDTH: error: onebit-lower-to-vector: vector-width must be a positive multiple of 8, got 12
@@ -7,29 +8,40 @@
 // The inner loop over K reads two bytes of each bit plane as a 16-lane mask
 // and only adds or subtracts activations under it: no multiplication. The
 // scale and bias are applied once per output after the reduction. K = 40 is
-// two full groups of 16 and a tail of 8 read with zero padding.
+// two full groups of 16 and a tail of 8 read with zero padding. N = 3 is one
+// block of channels.
 // CHECK-LABEL: func @ternary
 // CHECK-DAG: %[[W:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<3x2x5xi8> to memref<3x2x5xi8>
 // CHECK-DAG: %[[S:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<3xf32> to memref<3xf32>
 // CHECK-DAG: %[[X:.*]] = bufferization.to_buffer %arg0 read_only : tensor<4x40xf32> to memref<4x40xf32>
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x3xf32>
-// CHECK: scf.parallel (%[[N:.*]]) =
-// CHECK:   %[[SCALE:.*]] = memref.load %[[S]][%[[N]]]
-// Rows in blocks of 4 share each load of the bit planes (2 accumulators a row):
+// CHECK: scf.parallel (%[[B:.*]]) = (%c0{{.*}}) to (%c1{{.*}}) step
+// CHECK:   %[[N0:.*]] = arith.muli %[[B]], %c3
+// CHECK:   %[[N1:.*]] = arith.addi %[[N0]], %c1
+// CHECK:   %[[N2:.*]] = arith.addi %[[N0]], %c2
+// CHECK:   %[[SCALE0:.*]] = memref.load %[[S]][%[[N0]]]
+// Tiles of 4 rows by the block's 3 channels (12 accumulators): a step loads
+// each channel's two planes once for the 4 rows, and each row of x once for
+// the 3 channels.
 // CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %[[BLOCKED:.*]] step %c4
-// CHECK:     scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK-COUNT-2: vector.bitcast %{{.*}} : vector<2xi8> to vector<16xi1>
+// CHECK:     %{{.*}}:12 = scf.for {{.*}} -> (vector<16xf32>,
+// CHECK-NOT: arith.mulf
+// CHECK-COUNT-6: vector.bitcast %{{.*}} : vector<2xi8> to vector<16xi1>
+// CHECK-NOT: arith.mulf
 // CHECK-COUNT-4: vector.load %[[X]]
 // CHECK-NOT: arith.mulf
 // CHECK:       scf.yield
-// Then the rows left, one at a time:
+// Then the rows left, one at a time, through the same channels, with two
+// groups of K in flight per channel (6 accumulators):
 // CHECK:   scf.for %[[M:.*]] = %[[BLOCKED]] to
-// CHECK:     %[[ACC:.*]] = scf.for %[[K:.*]] = %{{.*}} to %c32{{.*}} step %c16{{.*}} iter_args(%[[A:.*]] = %{{.*}}) -> (vector<16xf32>) {
+// CHECK:     %[[ACC:.*]]:6 = scf.for %[[K:.*]] = %{{.*}} to %c32{{.*}} step %c32{{.*}} iter_args(%[[A:[a-z0-9_]+]] = {{.*}}) -> (vector<16xf32>,
 // CHECK-NOT:     arith.mulf
-// CHECK:       %[[P:.*]] = vector.load %[[W]][%[[N]], %c0{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
+// CHECK:       %[[P:.*]] = vector.load %[[W]][%[[N0]], %c0{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
 // CHECK:       %[[PM:.*]] = vector.bitcast %[[P]] : vector<2xi8> to vector<16xi1>
-// CHECK:       %[[Q:.*]] = vector.load %[[W]][%[[N]], %c1{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
+// CHECK:       %[[Q:.*]] = vector.load %[[W]][%[[N0]], %c1{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
 // CHECK:       %[[MM:.*]] = vector.bitcast %[[Q]] : vector<2xi8> to vector<16xi1>
+// CHECK:       vector.load %[[W]][%[[N1]], %c0{{.*}}, %{{.*}}]
+// CHECK:       vector.load %[[W]][%[[N2]], %c1{{.*}}, %{{.*}}]
 // CHECK:       %[[XV:.*]] = vector.load %[[X]][%[[M]], %[[K]]] : memref<4x40xf32>, vector<16xf32>
 // CHECK-NOT:     arith.mulf
 // CHECK:       %[[ADD:.*]] = arith.addf %[[A]], %[[XV]] : vector<16xf32>
@@ -37,14 +49,15 @@
 // CHECK:       %[[SUB:.*]] = arith.subf %[[A1]], %[[XV]] : vector<16xf32>
 // CHECK:       %[[A2:.*]] = arith.select %[[MM]], %[[SUB]], %[[A1]]
 // CHECK-NOT:     arith.mulf
-// CHECK:       scf.yield %[[A2]]
-// CHECK:     vector.transfer_read %[[W]][%[[N]], %c0{{.*}}, %{{.*}}], %{{.*}} : memref<3x2x5xi8>, vector<2xi8>
+// CHECK:       scf.yield %[[A2]],
+// CHECK:     arith.addf %[[ACC]]#0, %[[ACC]]#1 : vector<16xf32>
+// CHECK:     vector.transfer_read %[[W]][%[[N0]], %c0{{.*}}, %{{.*}}], %{{.*}} : memref<3x2x5xi8>, vector<2xi8>
 // CHECK:     vector.transfer_read %[[X]][%[[M]], %c32{{.*}}], %{{.*}} : memref<4x40xf32>, vector<16xf32>
 // CHECK-NOT: arith.mulf
 // CHECK:     %[[SUM:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
-// CHECK:     %[[Y:.*]] = arith.mulf %[[SUM]], %[[SCALE]] : f32
+// CHECK:     %[[Y:.*]] = arith.mulf %[[SUM]], %[[SCALE0]] : f32
 // CHECK:     %[[YB:.*]] = arith.addf %[[Y]], %{{.*}} : f32
-// CHECK:     memref.store %[[YB]], %[[OUT]][%[[M]], %[[N]]] : memref<4x3xf32>
+// CHECK:     memref.store %[[YB]], %[[OUT]][%[[M]], %[[N0]]] : memref<4x3xf32>
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<4x3xf32> to tensor<4x3xf32>
 
 // At 8 lanes each plane gives one byte per group.
@@ -68,7 +81,7 @@ func.func @ternary(%x: tensor<4x40xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
 // CHECK: memref.alloc(%[[ROWS]]) : memref<?x2xf32>
 // CHECK: scf.parallel
 // CHECK:   scf.for
-// CHECK:     scf.for {{.*}} -> (vector<16xf32>) {
+// CHECK:     scf.for {{.*}} -> (vector<16xf32>,
 // CHECK-NOT:   arith.mulf
 // CHECK:       %[[BITS:.*]] = vector.bitcast %{{.*}} : vector<2xi8> to vector<16xi1>
 // CHECK:       %[[ADD:.*]] = arith.addf
@@ -117,26 +130,70 @@ func.func @float_layer(%x: tensor<4x8xf32>, %w: tensor<3x8xf32>) -> tensor<4x3xf
 
 // -----
 
-// From 4 groups of `vector-width` inputs on, the main loop keeps 4
-// independent accumulators (one would chain every add to the previous one),
-// summed pairwise after it; then single groups, then the tail. K = 152: one
-// step of 4 x 16 twice (128), one group of 16 (144), a tail of 8.
-// CHECK-LABEL: func @four_accumulators
-// CHECK: %[[R:.*]]:4 = scf.for %[[K:.*]] = %c0{{.*}} to %c128{{.*}} step %c64{{.*}} iter_args(%[[A0:.*]] = %[[Z:.*]], %[[A1:.*]] = %[[Z]], %[[A2:.*]] = %[[Z]], %[[A3:.*]] = %[[Z]]) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// A single row of a low-bit layer: the block's channels (here both) share
+// each load of x, two groups of `vector-width` inputs in flight per channel
+// (4 accumulators), summed pairwise after the main loop; then single groups,
+// then the tail. K = 152: four steps of 2 x 16 (128), a group of 16 (144), a
+// tail of 8.
+// CHECK-LABEL: func @single_row
+// CHECK: %[[R:.*]]:4 = scf.for %[[K:.*]] = %c0{{.*}} to %c128{{.*}} step %c32{{.*}} iter_args(%[[A0:.*]] = %[[Z:.*]], %[[A1:.*]] = %[[Z]], %[[A2:.*]] = %[[Z]], %[[A3:.*]] = %[[Z]]) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-NOT: arith.mulf
-// CHECK: %[[S:.*]] = arith.select
+// CHECK-COUNT-2: vector.load {{.*}} : memref<1x152xf32>, vector<16xf32>
+// CHECK-NOT: vector.load {{.*}} : memref<1x152xf32>
 // CHECK-NOT: arith.mulf
 // CHECK: scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>
-// CHECK: %[[P01:.*]] = arith.addf %[[R]]#0, %[[R]]#1 : vector<16xf32>
-// CHECK: %[[P23:.*]] = arith.addf %[[R]]#2, %[[R]]#3 : vector<16xf32>
-// CHECK: %[[P:.*]] = arith.addf %[[P01]], %[[P23]] : vector<16xf32>
-// CHECK: scf.for %{{.*}} = %c128{{.*}} to %c144{{.*}} step %c16{{.*}} iter_args(%{{.*}} = %[[P]]) -> (vector<16xf32>)
+// CHECK: %[[P0:.*]] = arith.addf %[[R]]#0, %[[R]]#1 : vector<16xf32>
+// CHECK: %[[P1:.*]] = arith.addf %[[R]]#2, %[[R]]#3 : vector<16xf32>
+// CHECK: scf.for %{{.*}} = %c128{{.*}} to %c144{{.*}} step %c16{{.*}} iter_args(%{{.*}} = %[[P0]], %{{.*}} = %[[P1]]) -> (vector<16xf32>, vector<16xf32>)
 // CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %c144{{.*}}]
-// CHECK: vector.reduction <add>
-// W8-LABEL: func @four_accumulators
-// W8: scf.for %{{.*}} = %c0{{.*}} to %c128{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// W8: scf.for %{{.*}} = %c128{{.*}} to %c152{{.*}} step %c8
-func.func @four_accumulators(%x: tensor<1x152xf32>) -> tensor<1x2xf32> {
+// CHECK-COUNT-2: vector.reduction <add>
+// W8-LABEL: func @single_row
+// W8: scf.for %{{.*}} = %c0{{.*}} to %c144{{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// W8: scf.for %{{.*}} = %c144{{.*}} to %c152{{.*}} step %c8
+func.func @single_row(%x: tensor<1x152xf32>) -> tensor<1x2xf32> {
   %y = onebit.sign_linear %x {packed_signs = dense<85> : tensor<2x19xi8>} : tensor<1x152xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// N = 6 in blocks of 4 channels: the last block's channels are clamped to
+// N - 1 = 5, so it computes and stores channel 5 three times, with the same
+// value, instead of needing a loop of its own.
+// CHECK-LABEL: func @clamped_channels
+// CHECK: scf.parallel (%[[B:.*]]) = (%c0{{.*}}) to (%c2{{.*}})
+// CHECK:   %[[F:.*]] = arith.muli %[[B]], %c4
+// CHECK:   %[[F1:.*]] = arith.addi %[[F]], %c1
+// CHECK:   %[[F2:.*]] = arith.addi %[[F]], %c2
+// CHECK:   %[[F3:.*]] = arith.addi %[[F]], %c3
+// CHECK:   arith.minui %[[F]], %c5
+// CHECK:   arith.minui %[[F1]], %c5
+// CHECK:   arith.minui %[[F2]], %c5
+// CHECK:   arith.minui %[[F3]], %c5
+func.func @clamped_channels(%x: tensor<1x16xf32>) -> tensor<1x6xf32> {
+  %y = onebit.sign_linear %x {packed_signs = dense<85> : tensor<6x2xi8>} : tensor<1x16xf32> -> tensor<1x6xf32>
+  return %y : tensor<1x6xf32>
+}
+
+// -----
+
+// Float layers (float-layers=true) at M = 1 take the block's channels one
+// after another, each with four independent FMA chains summed pairwise, so
+// the float weights stream from memory in one sequential run.
+// FLOAT-LABEL: func @float_single_row
+// FLOAT: %[[W:.*]] = bufferization.to_buffer %arg1
+// FLOAT: scf.parallel
+// FLOAT: %[[R:.*]]:4 = scf.for %{{.*}} = %c0{{.*}} to %c128{{.*}} step %c64{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// FLOAT-COUNT-4: vector.fma
+// FLOAT: scf.yield
+// FLOAT: %[[P01:.*]] = arith.addf %[[R]]#0, %[[R]]#1 : vector<16xf32>
+// FLOAT: %[[P23:.*]] = arith.addf %[[R]]#2, %[[R]]#3 : vector<16xf32>
+// FLOAT: arith.addf %[[P01]], %[[P23]] : vector<16xf32>
+// FLOAT: vector.reduction <add>
+// FLOAT: memref.store
+// The second channel of the block, its own loop:
+// FLOAT: scf.for %{{.*}} = %c0{{.*}} to %c128{{.*}} step %c64{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+func.func @float_single_row(%x: tensor<1x152xf32>, %w: tensor<2x152xf32>) -> tensor<1x2xf32> {
+  %y = onebit.linear %x, %w : tensor<1x152xf32>, tensor<2x152xf32> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }

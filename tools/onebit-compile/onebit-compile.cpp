@@ -431,7 +431,7 @@ int compile(const char *argv0) {
   }
   phases.begin("Lowering to LLVM");
   if (failed(runPipeline(*module, cuda ? cudaToLLVMPipeline(cudaOptions)
-                                       : cpuToLLVMPipeline())) ||
+                                       : cpuToLLVMPipeline(cpuOptions))) ||
       failed(emitEntrySymbols(*module, *entry)))
     return 1;
 

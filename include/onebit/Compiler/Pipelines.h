@@ -18,7 +18,8 @@
 namespace onebit {
 
 struct CpuPipelineOptions {
-  /// Lanes of the low-bit kernels (16 with AVX-512, 8 otherwise).
+  /// Lanes of the layer kernels and of the vectorized generics (16 with
+  /// AVX-512, 8 otherwise).
   int64_t vectorWidth = 16;
 };
 
@@ -29,7 +30,7 @@ std::string cpuLowerLayersPipeline(const CpuPipelineOptions &options);
 /// deallocation.
 std::string cpuBufferizePipeline();
 /// Buffers, loops and vectors to the LLVM dialect.
-std::string cpuToLLVMPipeline();
+std::string cpuToLLVMPipeline(const CpuPipelineOptions &options);
 
 /// Parses `pipeline` into `pm`, reporting a malformed pipeline to `errors`.
 mlir::LogicalResult addPipeline(mlir::OpPassManager &pm,

@@ -118,16 +118,25 @@ Value applyWeights(OpBuilder &b, Location loc, const KernelOperands &ops,
       b, loc, w.second, arith::SubFOp::create(b, loc, added, x), added);
 }
 
-/// Independent accumulators per activation row in the main loop over K. One
-/// accumulator makes every step wait for the previous one's add (4 cycles on
-/// current x86 cores); several keep the vector units busy, so the loop runs
-/// at the speed of the weights it reads rather than of one dependency chain.
-constexpr int64_t kAccumulatorsPerRow = 4;
-/// Activation rows that share each load (and, for the low-bit layers, the
-/// decoding) of a weight group when M > 1. Two accumulators per row then
-/// suffice: the rows' chains are independent too.
+/// The kernel computes tiles of kRowBlock activation rows by kChannelBlock
+/// output channels: every weight group loaded (and, for the low-bit layers,
+/// decoded) serves all rows of the tile, and every activation vector loaded
+/// serves all its channels, so the loop does several adds (or FMAs) per load
+/// instead of about one. The 16 accumulators of a tile are independent
+/// chains, enough to keep the vector units busy (an add waits 3 to 4 cycles
+/// for the previous one on current x86 cores).
 constexpr int64_t kRowBlock = 4;
-constexpr int64_t kAccumulatorsPerBlockedRow = 2;
+constexpr int64_t kChannelBlock = 4;
+/// Rows left over (all of them at M = 1) go one at a time. The low-bit
+/// layers, whose loop is bound by decoding rather than by memory, keep the
+/// block's channels together, with two groups of K in flight per channel.
+/// Float layers at M = 1 are bound by reading 4 bytes per weight: they take
+/// the channels one after another, four groups in flight, so that the
+/// weights stream from memory in one long sequential run (four interleaved
+/// runs of one row each are too short for the hardware prefetcher and took
+/// twice as long).
+constexpr int64_t kGroupsPerBlockedSingleRow = 2;
+constexpr int64_t kGroupsPerSingleRowAndChannel = 4;
 
 /// The pairwise sum of `values`.
 Value sumPairwise(OpBuilder &b, Location loc, SmallVector<Value> values) {
@@ -142,31 +151,35 @@ Value sumPairwise(OpBuilder &b, Location loc, SmallVector<Value> values) {
   return values.front();
 }
 
-/// sum_k x[m, k] * W[n, k] for each row m of `rows`, with W in {-1, 0, +1}
-/// or {-1, +1} by adds alone (or by FMAs for float weights): a main loop of
-/// `perRow` groups of `width` inputs a step (an accumulator for each row and
-/// group), then single groups, then the zero-padded tail.
-SmallVector<Value> emitRowsDot(OpBuilder &b, Location loc,
-                               const KernelOperands &ops, Value n,
-                               ArrayRef<Value> rows, int64_t width,
-                               int64_t perRow) {
+/// sum_k x[m, k] * W[n, k] for each row m of `rows` and channel n of
+/// `channels` (result r * channels.size() + c), with W in {-1, 0, +1} or
+/// {-1, +1} by adds alone (or by FMAs for float weights): a main loop of
+/// `groups` groups of `width` inputs a step (an accumulator for each row,
+/// channel and group), then single groups, then the zero-padded tail.
+SmallVector<Value> emitTileDot(OpBuilder &b, Location loc,
+                               const KernelOperands &ops,
+                               ArrayRef<Value> channels, ArrayRef<Value> rows,
+                               int64_t width, int64_t groups) {
   auto vectorType = VectorType::get({width}, b.getF32Type());
-  int64_t numRows = rows.size();
-  int64_t unrolledEnd = ops.inFeatures / (width * perRow) * (width * perRow);
+  int64_t numRows = rows.size(), numChannels = channels.size();
+  int64_t numOutputs = numRows * numChannels;
+  int64_t unrolledEnd = ops.inFeatures / (width * groups) * (width * groups);
   int64_t fullEnd = ops.inFeatures / width * width;
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vectorType, b.getF32FloatAttr(0)));
-  // acc[r * groups + u] += W[n, k + u*width ..] . x[rows[r], ...]
+  // acc[(r * C + c) * stepGroups + u] += W[n_c, k + u*width ..] . x[m_r, ...]
   auto step = [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs,
-                  int64_t groups, bool tail) {
+                  int64_t stepGroups, bool tail) {
     SmallVector<Value> next(accs.begin(), accs.end());
-    for (int64_t u = 0; u < groups; ++u) {
+    for (int64_t u = 0; u < stepGroups; ++u) {
       Value ku =
           u ? arith::AddIOp::create(lb, lloc, k,
                                     indexConstant(lb, lloc, u * width))
                   .getResult()
             : k;
-      WeightGroup w = loadWeights(lb, lloc, ops, n, ku, width, tail);
+      SmallVector<WeightGroup> w;
+      for (Value n : channels)
+        w.push_back(loadWeights(lb, lloc, ops, n, ku, width, tail));
       for (int64_t r = 0; r < numRows; ++r) {
         Value x;
         if (tail) {
@@ -179,34 +192,36 @@ SmallVector<Value> emitRowsDot(OpBuilder &b, Location loc,
           x = vector::LoadOp::create(lb, lloc, vectorType, ops.x,
                                      ValueRange{rows[r], ku});
         }
-        Value &acc = next[r * groups + u];
-        acc = applyWeights(lb, lloc, ops, w, acc, x);
+        for (int64_t c = 0; c < numChannels; ++c) {
+          Value &acc = next[(r * numChannels + c) * stepGroups + u];
+          acc = applyWeights(lb, lloc, ops, w[c], acc, x);
+        }
       }
     }
     return next;
   };
-  auto loopOver = [&](int64_t begin, int64_t end, int64_t groups,
+  auto loopOver = [&](int64_t begin, int64_t end, int64_t stepGroups,
                       SmallVector<Value> inits) {
     auto loop = scf::ForOp::create(
         b, loc, indexConstant(b, loc, begin), indexConstant(b, loc, end),
-        indexConstant(b, loc, width * groups), inits,
+        indexConstant(b, loc, width * stepGroups), inits,
         [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs) {
           scf::YieldOp::create(lb, lloc,
-                               step(lb, lloc, k, accs, groups, false));
+                               step(lb, lloc, k, accs, stepGroups, false));
         });
     return SmallVector<Value>(loop.getResults());
   };
 
-  SmallVector<Value> accs(numRows, zeros);
+  SmallVector<Value> accs(numOutputs, zeros);
   if (unrolledEnd > 0) {
     SmallVector<Value> partial =
-        loopOver(0, unrolledEnd, perRow,
-                 SmallVector<Value>(numRows * perRow, zeros));
-    for (int64_t r = 0; r < numRows; ++r)
-      accs[r] = sumPairwise(
+        loopOver(0, unrolledEnd, groups,
+                 SmallVector<Value>(numOutputs * groups, zeros));
+    for (int64_t o = 0; o < numOutputs; ++o)
+      accs[o] = sumPairwise(
           b, loc,
-          SmallVector<Value>(partial.begin() + r * perRow,
-                             partial.begin() + (r + 1) * perRow));
+          SmallVector<Value>(partial.begin() + o * groups,
+                             partial.begin() + (o + 1) * groups));
   }
   if (fullEnd > unrolledEnd)
     accs = loopOver(unrolledEnd, fullEnd, 1, accs);
@@ -220,66 +235,100 @@ SmallVector<Value> emitRowsDot(OpBuilder &b, Location loc,
   return sums;
 }
 
-/// out[m, n] for all m and n: channels in parallel; inside, rows of x in
-/// blocks of kRowBlock that share each weight load, then the rows left one
-/// at a time. A channel's weights are read from memory once and from cache
-/// for every block after the first.
+/// `count` consecutive indices from `first`.
+SmallVector<Value> consecutive(OpBuilder &b, Location loc, Value first,
+                               int64_t count) {
+  SmallVector<Value> values = {first};
+  for (int64_t i = 1; i < count; ++i)
+    values.push_back(
+        arith::AddIOp::create(b, loc, first, indexConstant(b, loc, i)));
+  return values;
+}
+
+/// out[m, n] for all m and n: blocks of channels in parallel; inside, tiles
+/// of kRowBlock rows, then the rows left one at a time. A block's weights
+/// are read from memory once and from cache for every tile after the first.
+/// The last block's channels are clamped to N - 1 when kChannelBlock does
+/// not divide N: it computes and stores the last channel more than once,
+/// with the same value, rather than needing a separate loop for the rest.
 void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
                 Value out, int64_t width) {
   Value zero = indexConstant(b, loc, 0);
   Value one = indexConstant(b, loc, 1);
   Value rows = memref::DimOp::create(b, loc, ops.x, 0);
-  Value block = indexConstant(b, loc, kRowBlock);
+  Value rowBlock = indexConstant(b, loc, kRowBlock);
   Value blockedRows = arith::SubIOp::create(
-      b, loc, rows, arith::RemUIOp::create(b, loc, rows, block));
+      b, loc, rows, arith::RemUIOp::create(b, loc, rows, rowBlock));
+  int64_t channelBlock = std::min(kChannelBlock, ops.outFeatures);
+  int64_t numBlocks = llvm::divideCeil(ops.outFeatures, channelBlock);
   bool perTensorScale =
       ops.scale && cast<MemRefType>(ops.scale.getType()).getDimSize(0) == 1 &&
       ops.outFeatures != 1;
   scf::ParallelOp::create(
-      b, loc, ValueRange{zero}, ValueRange{indexConstant(b, loc, ops.outFeatures)},
+      b, loc, ValueRange{zero}, ValueRange{indexConstant(b, loc, numBlocks)},
       ValueRange{one}, [&](OpBuilder &pb, Location ploc, ValueRange ivs) {
-        Value n = ivs[0];
-        Value scale, bias;
-        if (ops.scale)
-          scale = memref::LoadOp::create(pb, ploc, ops.scale,
-                                         ValueRange{perTensorScale ? zero : n});
-        if (ops.bias)
-          bias = memref::LoadOp::create(pb, ploc, ops.bias, ValueRange{n});
-        // The epilogue, once per output.
-        auto store = [&](OpBuilder &fb, Location floc, Value m, Value y) {
-          if (ops.rowDivisor)
-            y = arith::DivFOp::create(
-                fb, floc, y,
-                memref::LoadOp::create(fb, floc, ops.rowDivisor,
-                                       ValueRange{m}));
-          if (scale)
-            y = arith::MulFOp::create(fb, floc, y, scale);
-          if (bias)
-            y = arith::AddFOp::create(fb, floc, y, bias);
-          memref::StoreOp::create(fb, floc, y, out, ValueRange{m, n});
+        Value first = arith::MulIOp::create(
+            pb, ploc, ivs[0], indexConstant(pb, ploc, channelBlock));
+        Value last = indexConstant(pb, ploc, ops.outFeatures - 1);
+        SmallVector<Value> channels;
+        for (Value n : consecutive(pb, ploc, first, channelBlock))
+          channels.push_back(
+              ops.outFeatures % channelBlock
+                  ? arith::MinUIOp::create(pb, ploc, n, last).getResult()
+                  : n);
+        auto allChannels = llvm::to_vector(llvm::seq<int64_t>(0, channelBlock));
+        SmallVector<Value> scales, biases;
+        for (Value n : channels) {
+          if (ops.scale)
+            scales.push_back(memref::LoadOp::create(
+                pb, ploc, ops.scale, ValueRange{perTensorScale ? zero : n}));
+          if (ops.bias)
+            biases.push_back(
+                memref::LoadOp::create(pb, ploc, ops.bias, ValueRange{n}));
+        }
+        // The epilogue, once per output: ys[r * cs.size() + i] is the sum
+        // for row ms[r] and the block's channel number cs[i].
+        auto store = [&](OpBuilder &fb, Location floc, ArrayRef<Value> ms,
+                         ArrayRef<int64_t> cs, ArrayRef<Value> ys) {
+          for (auto [r, m] : llvm::enumerate(ms)) {
+            Value divisor;
+            if (ops.rowDivisor)
+              divisor = memref::LoadOp::create(fb, floc, ops.rowDivisor,
+                                               ValueRange{m});
+            for (auto [i, c] : llvm::enumerate(cs)) {
+              Value y = ys[r * cs.size() + i];
+              if (divisor)
+                y = arith::DivFOp::create(fb, floc, y, divisor);
+              if (ops.scale)
+                y = arith::MulFOp::create(fb, floc, y, scales[c]);
+              if (ops.bias)
+                y = arith::AddFOp::create(fb, floc, y, biases[c]);
+              memref::StoreOp::create(fb, floc, y, out,
+                                      ValueRange{m, channels[c]});
+            }
+          }
         };
         scf::ForOp::create(
-            pb, ploc, zero, blockedRows, block, ValueRange{},
+            pb, ploc, zero, blockedRows, rowBlock, ValueRange{},
             [&](OpBuilder &fb, Location floc, Value m0, ValueRange) {
-              SmallVector<Value> ms;
-              for (int64_t r = 0; r < kRowBlock; ++r)
-                ms.push_back(
-                    r ? arith::AddIOp::create(fb, floc, m0,
-                                              indexConstant(fb, floc, r))
-                            .getResult()
-                      : m0);
-              SmallVector<Value> ys = emitRowsDot(
-                  fb, floc, ops, n, ms, width, kAccumulatorsPerBlockedRow);
-              for (int64_t r = 0; r < kRowBlock; ++r)
-                store(fb, floc, ms[r], ys[r]);
+              SmallVector<Value> ms = consecutive(fb, floc, m0, kRowBlock);
+              store(fb, floc, ms, allChannels,
+                    emitTileDot(fb, floc, ops, channels, ms, width, 1));
               scf::YieldOp::create(fb, floc);
             });
         scf::ForOp::create(
             pb, ploc, blockedRows, rows, one, ValueRange{},
             [&](OpBuilder &fb, Location floc, Value m, ValueRange) {
-              Value y = emitRowsDot(fb, floc, ops, n, {m}, width,
-                                    kAccumulatorsPerRow)[0];
-              store(fb, floc, m, y);
+              if (!ops.weights) {
+                store(fb, floc, {m}, allChannels,
+                      emitTileDot(fb, floc, ops, channels, {m}, width,
+                                  kGroupsPerBlockedSingleRow));
+              } else {
+                for (int64_t c : allChannels)
+                  store(fb, floc, {m}, {c},
+                        emitTileDot(fb, floc, ops, {channels[c]}, {m}, width,
+                                    kGroupsPerSingleRowAndChannel));
+              }
               scf::YieldOp::create(fb, floc);
             });
       });
