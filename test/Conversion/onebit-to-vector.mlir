@@ -54,7 +54,11 @@
 // CHECK:     vector.transfer_read %[[W]][%[[N0]], %c0{{.*}}, %{{.*}}], %{{.*}} : memref<3x2x5xi8>, vector<2xi8>
 // CHECK:     vector.transfer_read %[[X]][%[[M]], %c32{{.*}}], %{{.*}} : memref<4x40xf32>, vector<16xf32>
 // CHECK-NOT: arith.mulf
-// CHECK:     %[[SUM:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// The three channels' sums come out of one shuffle tree, lanes 0, 4 and 8:
+// CHECK:     vector.shuffle
+// CHECK:     %[[SUM:.*]] = vector.extract %[[FOLDED:.*]][0] : f32 from vector<16xf32>
+// CHECK:     vector.extract %[[FOLDED]][4] : f32 from vector<16xf32>
+// CHECK:     vector.extract %[[FOLDED]][8] : f32 from vector<16xf32>
 // CHECK:     %[[Y:.*]] = arith.mulf %[[SUM]], %[[SCALE0]] : f32
 // CHECK:     %[[YB:.*]] = arith.addf %[[Y]], %{{.*}} : f32
 // CHECK:     memref.store %[[YB]], %[[OUT]][%[[M]], %[[N0]]] : memref<4x3xf32>
@@ -90,7 +94,7 @@ func.func @ternary(%x: tensor<4x40xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
 // CHECK-NOT:   arith.mulf
 // CHECK:       scf.yield
 // CHECK-NOT: vector.transfer_read
-// CHECK:     vector.reduction <add>
+// CHECK:     vector.extract
 // CHECK:     arith.mulf
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [%{{.*}}, 3, 2] : tensor<?x2xf32> into tensor<?x3x2xf32>
 func.func @sign(%x: tensor<?x3x32xf32>) -> tensor<?x3x2xf32> {
@@ -109,7 +113,7 @@ func.func @sign(%x: tensor<?x3x32xf32>) -> tensor<?x3x2xf32> {
 // CHECK: %[[R:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1xf32> to memref<1xf32>
 // CHECK: scf.parallel
 // CHECK:   scf.for %[[M:.*]] =
-// CHECK:     %[[SUM:.*]] = vector.reduction <add>
+// CHECK:     %[[SUM:.*]] = vector.extract %{{.*}}[0]
 // CHECK:     %[[RM:.*]] = memref.load %[[R]][%[[M]]]
 // CHECK:     arith.divf %[[SUM]], %[[RM]] : f32
 // CHECK: tensor.collapse_shape
@@ -146,7 +150,18 @@ func.func @float_layer(%x: tensor<4x8xf32>, %w: tensor<3x8xf32>) -> tensor<4x3xf
 // CHECK: %[[P1:.*]] = arith.addf %[[R]]#2, %[[R]]#3 : vector<16xf32>
 // CHECK: scf.for %{{.*}} = %c128{{.*}} to %c144{{.*}} step %c16{{.*}} iter_args(%{{.*}} = %[[P0]], %{{.*}} = %[[P1]]) -> (vector<16xf32>, vector<16xf32>)
 // CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %c144{{.*}}]
-// CHECK-COUNT-2: vector.reduction <add>
+// The two channels' accumulators are summed side by side: their low halves
+// and their high halves, added, put channel 0's partial sums in lanes 0-7 and
+// channel 1's in lanes 8-15; three folds sum each half into its first lane.
+// CHECK: %[[LO:.*]] = vector.shuffle %[[C0:.*]], %[[C1:.*]] [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+// CHECK: %[[HI:.*]] = vector.shuffle %[[C0]], %[[C1]] [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]
+// CHECK: %[[PAIR:.*]] = arith.addf %[[LO]], %[[HI]] : vector<16xf32>
+// CHECK: %[[UP:.*]] = vector.shuffle %[[PAIR]], %[[PAIR]] [4, 5, 6, 7, 4, 5, 6, 7, 12, 13, 14, 15, 12, 13, 14, 15]
+// CHECK: arith.addf %[[PAIR]], %[[UP]] : vector<16xf32>
+// CHECK-COUNT-2: vector.shuffle
+// CHECK: %[[F:.*]] = arith.addf
+// CHECK: vector.extract %[[F]][0] : f32 from vector<16xf32>
+// CHECK: vector.extract %[[F]][8] : f32 from vector<16xf32>
 // W8-LABEL: func @single_row
 // W8: scf.for %{{.*}} = %c0{{.*}} to %c144{{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // W8: scf.for %{{.*}} = %c144{{.*}} to %c152{{.*}} step %c8

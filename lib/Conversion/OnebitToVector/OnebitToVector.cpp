@@ -151,6 +151,67 @@ Value sumPairwise(OpBuilder &b, Location loc, SmallVector<Value> values) {
   return values.front();
 }
 
+/// The sum of the lanes of each of `accs`. One reduction per vector costs
+/// log2(width) shuffles and adds each; a tile's 16 accumulators are instead
+/// summed together as a transpose: each level adds the low and high halves
+/// of two vectors' partial sums into one vector (their lanes side by side),
+/// until one vector holds up to `width` groups of partial sums, which a few
+/// more shuffles and adds fold down to one lane each.
+SmallVector<Value> sumEachLanes(OpBuilder &b, Location loc,
+                                ArrayRef<Value> accs, int64_t width) {
+  if (accs.size() == 1)
+    return {vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                        accs.front())};
+  SmallVector<Value> sums;
+  auto vectorType = cast<VectorType>(accs.front().getType());
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vectorType, b.getF32FloatAttr(0)));
+  for (size_t first = 0; first < accs.size(); first += width) {
+    size_t count = std::min<size_t>(width, accs.size() - first);
+    SmallVector<Value> level(accs.begin() + first,
+                             accs.begin() + first + count);
+    level.resize(llvm::PowerOf2Ceil(count), zeros);
+    // Each vector of `level` holds width / segment accumulators' partial
+    // sums, `segment` lanes each, in order.
+    int64_t segment = width;
+    while (level.size() > 1) {
+      SmallVector<int64_t> low, high;
+      for (int64_t source = 0; source < 2; ++source)
+        for (int64_t start = source * width; start < (source + 1) * width;
+             start += segment)
+          for (int64_t lane = 0; lane < segment / 2; ++lane) {
+            low.push_back(start + lane);
+            high.push_back(start + segment / 2 + lane);
+          }
+      SmallVector<Value> next;
+      for (size_t i = 0; i < level.size(); i += 2) {
+        Value lows =
+            vector::ShuffleOp::create(b, loc, level[i], level[i + 1], low);
+        Value highs =
+            vector::ShuffleOp::create(b, loc, level[i], level[i + 1], high);
+        next.push_back(arith::AddFOp::create(b, loc, lows, highs));
+      }
+      level = std::move(next);
+      segment /= 2;
+    }
+    Value folded = level.front();
+    int64_t stride = segment;
+    for (; segment > 1; segment /= 2) {
+      SmallVector<int64_t> upper;
+      for (int64_t lane = 0; lane < width; ++lane)
+        upper.push_back(lane % segment < segment / 2 ? lane + segment / 2
+                                                     : lane);
+      folded = arith::AddFOp::create(
+          b, loc, folded,
+          vector::ShuffleOp::create(b, loc, folded, folded, upper));
+    }
+    for (size_t i = 0; i < count; ++i)
+      sums.push_back(vector::ExtractOp::create(b, loc, folded,
+                                               int64_t(i) * stride));
+  }
+  return sums;
+}
+
 /// sum_k x[m, k] * W[n, k] for each row m of `rows` and channel n of
 /// `channels` (result r * channels.size() + c), with W in {-1, 0, +1} or
 /// {-1, +1} by adds alone (or by FMAs for float weights): a main loop of
@@ -228,11 +289,7 @@ SmallVector<Value> emitTileDot(OpBuilder &b, Location loc,
   if (fullEnd != ops.inFeatures)
     accs = step(b, loc, indexConstant(b, loc, fullEnd), accs, 1, true);
 
-  SmallVector<Value> sums;
-  for (Value acc : accs)
-    sums.push_back(
-        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
-  return sums;
+  return sumEachLanes(b, loc, accs, width);
 }
 
 /// `count` consecutive indices from `first`.
