@@ -31,10 +31,10 @@
 // CHECK-COUNT-4: vector.load %[[X]]
 // CHECK-NOT: arith.mulf
 // CHECK:       scf.yield
-// Then the rows left, one at a time, through the same channels, with two
-// groups of K in flight per channel (6 accumulators):
+// Then the rows left, one at a time, through the same channels (K = 40 is
+// too short for the main loop's 4 groups per step: single groups here):
 // CHECK:   scf.for %[[M:.*]] = %[[BLOCKED]] to
-// CHECK:     %[[ACC:.*]]:6 = scf.for %[[K:.*]] = %{{.*}} to %c32{{.*}} step %c32{{.*}} iter_args(%[[A:[a-z0-9_]+]] = {{.*}}) -> (vector<16xf32>,
+// CHECK:     %[[ACC:.*]]:3 = scf.for %[[K:.*]] = %{{.*}} to %c32{{.*}} step %c16{{.*}} iter_args(%[[A:[a-z0-9_]+]] = {{.*}}) -> (vector<16xf32>,
 // CHECK-NOT:     arith.mulf
 // CHECK:       %[[P:.*]] = vector.load %[[W]][%[[N0]], %c0{{.*}}, %{{.*}}] : memref<3x2x5xi8>, vector<2xi8>
 // CHECK:       %[[PM:.*]] = vector.bitcast %[[P]] : vector<2xi8> to vector<16xi1>
@@ -50,7 +50,6 @@
 // CHECK:       %[[A2:.*]] = arith.select %[[MM]], %[[SUB]], %[[A1]]
 // CHECK-NOT:     arith.mulf
 // CHECK:       scf.yield %[[A2]],
-// CHECK:     arith.addf %[[ACC]]#0, %[[ACC]]#1 : vector<16xf32>
 // CHECK:     vector.transfer_read %[[W]][%[[N0]], %c0{{.*}}, %{{.*}}], %{{.*}} : memref<3x2x5xi8>, vector<2xi8>
 // CHECK:     vector.transfer_read %[[X]][%[[M]], %c32{{.*}}], %{{.*}} : memref<4x40xf32>, vector<16xf32>
 // CHECK-NOT: arith.mulf
@@ -135,19 +134,23 @@ func.func @float_layer(%x: tensor<4x8xf32>, %w: tensor<3x8xf32>) -> tensor<4x3xf
 // -----
 
 // A single row of a low-bit layer: the block's channels (here both) share
-// each load of x, two groups of `vector-width` inputs in flight per channel
-// (4 accumulators), summed pairwise after the main loop; then single groups,
-// then the tail. K = 152: four steps of 2 x 16 (128), a group of 16 (144), a
+// each load of x, four groups of `vector-width` inputs in flight per channel
+// (8 accumulators), summed pairwise after the main loop; then single groups,
+// then the tail. K = 152: two steps of 4 x 16 (128), a group of 16 (144), a
 // tail of 8.
 // CHECK-LABEL: func @single_row
-// CHECK: %[[R:.*]]:4 = scf.for %[[K:.*]] = %c0{{.*}} to %c128{{.*}} step %c32{{.*}} iter_args(%[[A0:.*]] = %[[Z:.*]], %[[A1:.*]] = %[[Z]], %[[A2:.*]] = %[[Z]], %[[A3:.*]] = %[[Z]]) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: %[[R:.*]]:8 = scf.for %[[K:.*]] = %c0{{.*}} to %c128{{.*}} step %c64{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-NOT: arith.mulf
-// CHECK-COUNT-2: vector.load {{.*}} : memref<1x152xf32>, vector<16xf32>
+// CHECK-COUNT-4: vector.load {{.*}} : memref<1x152xf32>, vector<16xf32>
 // CHECK-NOT: vector.load {{.*}} : memref<1x152xf32>
 // CHECK-NOT: arith.mulf
-// CHECK: scf.yield %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>
-// CHECK: %[[P0:.*]] = arith.addf %[[R]]#0, %[[R]]#1 : vector<16xf32>
-// CHECK: %[[P1:.*]] = arith.addf %[[R]]#2, %[[R]]#3 : vector<16xf32>
+// CHECK: scf.yield
+// CHECK: %[[P01:.*]] = arith.addf %[[R]]#0, %[[R]]#1 : vector<16xf32>
+// CHECK: %[[P23:.*]] = arith.addf %[[R]]#2, %[[R]]#3 : vector<16xf32>
+// CHECK: %[[P0:.*]] = arith.addf %[[P01]], %[[P23]] : vector<16xf32>
+// CHECK: %[[P45:.*]] = arith.addf %[[R]]#4, %[[R]]#5 : vector<16xf32>
+// CHECK: %[[P67:.*]] = arith.addf %[[R]]#6, %[[R]]#7 : vector<16xf32>
+// CHECK: %[[P1:.*]] = arith.addf %[[P45]], %[[P67]] : vector<16xf32>
 // CHECK: scf.for %{{.*}} = %c128{{.*}} to %c144{{.*}} step %c16{{.*}} iter_args(%{{.*}} = %[[P0]], %{{.*}} = %[[P1]]) -> (vector<16xf32>, vector<16xf32>)
 // CHECK: vector.transfer_read %{{.*}}[%{{.*}}, %c144{{.*}}]
 // The two channels' accumulators are summed side by side: their low halves
@@ -163,8 +166,8 @@ func.func @float_layer(%x: tensor<4x8xf32>, %w: tensor<3x8xf32>) -> tensor<4x3xf
 // CHECK: vector.extract %[[F]][0] : f32 from vector<16xf32>
 // CHECK: vector.extract %[[F]][8] : f32 from vector<16xf32>
 // W8-LABEL: func @single_row
-// W8: scf.for %{{.*}} = %c0{{.*}} to %c144{{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// W8: scf.for %{{.*}} = %c144{{.*}} to %c152{{.*}} step %c8
+// W8: scf.for %{{.*}} = %c0{{.*}} to %c128{{.*}} step %c32{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// W8: scf.for %{{.*}} = %c128{{.*}} to %c152{{.*}} step %c8
 func.func @single_row(%x: tensor<1x152xf32>) -> tensor<1x2xf32> {
   %y = onebit.sign_linear %x {packed_signs = dense<85> : tensor<2x19xi8>} : tensor<1x152xf32> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
@@ -185,6 +188,18 @@ func.func @single_row(%x: tensor<1x152xf32>) -> tensor<1x2xf32> {
 // CHECK:   arith.minui %[[F1]], %c5
 // CHECK:   arith.minui %[[F2]], %c5
 // CHECK:   arith.minui %[[F3]], %c5
+// Each step prefetches the next block's bit planes, one contiguous run of
+// 4 x 2 bytes a block, at the rate the loop consumes its own (input k:
+// byte k / 2 of it for sign bits); the last block's next is clamped to the
+// last byte.
+// CHECK:   %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0, 1]] : memref<6x2xi8> into memref<12xi8>
+// CHECK:   %[[NEXT:.*]] = arith.addi %[[B]], %c1
+// CHECK:   %[[START:.*]] = arith.muli %[[NEXT]], %c8
+// CHECK:   scf.for
+// CHECK:     %[[HALF:.*]] = arith.shrui %{{.*}}, %c1
+// CHECK:     %[[AT:.*]] = arith.addi %[[START]], %[[HALF]]
+// CHECK:     %[[CLAMPED:.*]] = arith.minui %[[AT]], %c11
+// CHECK:     memref.prefetch %[[FLAT]][%[[CLAMPED]]], read, locality<3>, data : memref<12xi8>
 func.func @clamped_channels(%x: tensor<1x16xf32>) -> tensor<1x6xf32> {
   %y = onebit.sign_linear %x {packed_signs = dense<85> : tensor<6x2xi8>} : tensor<1x16xf32> -> tensor<1x6xf32>
   return %y : tensor<1x6xf32>

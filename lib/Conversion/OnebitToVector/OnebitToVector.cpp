@@ -129,13 +129,15 @@ constexpr int64_t kRowBlock = 4;
 constexpr int64_t kChannelBlock = 4;
 /// Rows left over (all of them at M = 1) go one at a time. The low-bit
 /// layers, whose loop is bound by decoding rather than by memory, keep the
-/// block's channels together, with two groups of K in flight per channel.
+/// block's channels together, with four groups of K in flight per channel
+/// (a step then reads 8 bytes of each of a ternary block's 8 planes, one
+/// cache line in all, and issues one prefetch).
 /// Float layers at M = 1 are bound by reading 4 bytes per weight: they take
 /// the channels one after another, four groups in flight, so that the
 /// weights stream from memory in one long sequential run (four interleaved
 /// runs of one row each are too short for the hardware prefetcher and took
 /// twice as long).
-constexpr int64_t kGroupsPerBlockedSingleRow = 2;
+constexpr int64_t kGroupsPerBlockedSingleRow = 4;
 constexpr int64_t kGroupsPerSingleRowAndChannel = 4;
 
 /// The pairwise sum of `values`.
@@ -212,6 +214,32 @@ SmallVector<Value> sumEachLanes(OpBuilder &b, Location loc,
   return sums;
 }
 
+/// Where the kernel asks for the next block's bit planes to be brought into
+/// cache. A block reads its 4 channels' planes side by side, a few bytes of
+/// each per step: too many short runs for the hardware prefetcher, so at
+/// M = 1 it waited on memory at every cache line. The next block's planes
+/// are one contiguous run of bytes, which the loop over K walks through at
+/// the rate it consumes its own: at input k, byte k * planes / 2 of it.
+struct BlockPrefetch {
+  Value flatPacked;  // the packed weights as 1-D bytes
+  Value nextBlock;   // the next block's first byte
+  Value lastByte;    // clamp: the last block has no next one
+  int64_t planes = 1;
+
+  void emit(OpBuilder &b, Location loc, Value k) const {
+    if (!flatPacked)
+      return;
+    Value offset = k;
+    if (planes == 1)
+      offset = arith::ShRUIOp::create(b, loc, k, indexConstant(b, loc, 1));
+    Value byte = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, nextBlock, offset), lastByte);
+    memref::PrefetchOp::create(b, loc, flatPacked, ValueRange{byte},
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+  }
+};
+
 /// sum_k x[m, k] * W[n, k] for each row m of `rows` and channel n of
 /// `channels` (result r * channels.size() + c), with W in {-1, 0, +1} or
 /// {-1, +1} by adds alone (or by FMAs for float weights): a main loop of
@@ -220,7 +248,8 @@ SmallVector<Value> sumEachLanes(OpBuilder &b, Location loc,
 SmallVector<Value> emitTileDot(OpBuilder &b, Location loc,
                                const KernelOperands &ops,
                                ArrayRef<Value> channels, ArrayRef<Value> rows,
-                               int64_t width, int64_t groups) {
+                               int64_t width, int64_t groups,
+                               const BlockPrefetch &prefetch) {
   auto vectorType = VectorType::get({width}, b.getF32Type());
   int64_t numRows = rows.size(), numChannels = channels.size();
   int64_t numOutputs = numRows * numChannels;
@@ -241,6 +270,8 @@ SmallVector<Value> emitTileDot(OpBuilder &b, Location loc,
       SmallVector<WeightGroup> w;
       for (Value n : channels)
         w.push_back(loadWeights(lb, lloc, ops, n, ku, width, tail));
+      if (u == 0 && !tail)
+        prefetch.emit(lb, lloc, ku);
       for (int64_t r = 0; r < numRows; ++r) {
         Value x;
         if (tail) {
@@ -334,6 +365,23 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
                   ? arith::MinUIOp::create(pb, ploc, n, last).getResult()
                   : n);
         auto allChannels = llvm::to_vector(llvm::seq<int64_t>(0, channelBlock));
+        // Float weights stream in long runs and need no prefetch.
+        BlockPrefetch prefetch;
+        if (ops.packed && channelBlock == kChannelBlock && numBlocks > 1) {
+          auto packedType = cast<MemRefType>(ops.packed.getType());
+          int64_t blockBytes =
+              packedType.getNumElements() / ops.outFeatures * channelBlock;
+          SmallVector<ReassociationIndices> all = {
+              llvm::to_vector(llvm::seq<int64_t>(0, packedType.getRank()))};
+          prefetch.flatPacked =
+              memref::CollapseShapeOp::create(pb, ploc, ops.packed, all);
+          prefetch.nextBlock = arith::MulIOp::create(
+              pb, ploc, arith::AddIOp::create(pb, ploc, ivs[0], one),
+              indexConstant(pb, ploc, blockBytes));
+          prefetch.lastByte =
+              indexConstant(pb, ploc, packedType.getNumElements() - 1);
+          prefetch.planes = ops.ternary ? 2 : 1;
+        }
         SmallVector<Value> scales, biases;
         for (Value n : channels) {
           if (ops.scale)
@@ -370,7 +418,8 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
             [&](OpBuilder &fb, Location floc, Value m0, ValueRange) {
               SmallVector<Value> ms = consecutive(fb, floc, m0, kRowBlock);
               store(fb, floc, ms, allChannels,
-                    emitTileDot(fb, floc, ops, channels, ms, width, 1));
+                    emitTileDot(fb, floc, ops, channels, ms, width, 1,
+                                prefetch));
               scf::YieldOp::create(fb, floc);
             });
         scf::ForOp::create(
@@ -379,12 +428,12 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
               if (!ops.weights) {
                 store(fb, floc, {m}, allChannels,
                       emitTileDot(fb, floc, ops, channels, {m}, width,
-                                  kGroupsPerBlockedSingleRow));
+                                  kGroupsPerBlockedSingleRow, prefetch));
               } else {
                 for (int64_t c : allChannels)
                   store(fb, floc, {m}, {c},
                         emitTileDot(fb, floc, ops, {channels[c]}, {m}, width,
-                                    kGroupsPerSingleRowAndChannel));
+                                    kGroupsPerSingleRowAndChannel, {}));
               }
               scf::YieldOp::create(fb, floc);
             });
