@@ -113,13 +113,23 @@ def VectorizeGenerics : Pass<"onebit-vectorize-generics"> {
     ```
 
     Each output element sees exactly the scalar lowering's operations in
-    the same order, so the results are bit for bit the same. A generic is
-    vectorized when it has one output whose last index is a parallel loop,
-    every input is indexed by loops and constants with that loop, if at
-    all, as its contiguous last index, the element types are at least 8
-    bits wide, and the body is elementwise-mappable arith and math ops
-    (no `linalg.index`, no nested regions). Anything else is left for
-    `convert-linalg-to-loops`.
+    the same order, so the results are bit for bit the same.
+
+    A generic whose output has no parallel last index (a row sum, maximum
+    or mean over the last dimension: softmax, RMSNorm, LayerNorm) is
+    vectorized along its only reduction loop instead, when the body yields
+    one combining op (`addf`, `mulf`, `maximumf`, ... with a neutral
+    element) of the output's old value and a value computed from the
+    inputs: 4 vectors of partial results start at the neutral element, take
+    the body's value lane by lane, and are combined with each other, across
+    lanes and last with the output's old value. That reassociates the
+    reduction (a sum adds in 64 partial sums, not in order).
+
+    Either way a generic qualifies when every input is indexed by loops and
+    constants with the vector loop, if at all, as its contiguous last
+    index, the element types are at least 8 bits wide, and the body is
+    elementwise-mappable arith and math ops (no `linalg.index`, no nested
+    regions). Anything else is left for `convert-linalg-to-loops`.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",

@@ -114,10 +114,56 @@ func.func @int_remainder(%n: memref<20xi32>, %d: memref<20xi32>, %out: memref<20
 
 // -----
 
+// A reduction over the last dimension (softmax's row maximum): the output
+// has no parallel last index, so the reduction loop is vectorized instead,
+// into 4 vectors of partial maxima started at the neutral element (-inf),
+// combined with each other, across lanes, and last with the output's old
+// value. The tail's lanes past the end contribute -inf.
+// CHECK-LABEL: func @row_max
+// CHECK-DAG: %[[LOWEST:.*]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// CHECK:     scf.for %[[I:.*]] = %c0 to %c8 step %c1 {
+// CHECK:       %[[P:.*]]:4 = scf.for %[[J:.*]] = %c0 to %{{.*}} step %c64 iter_args(%[[A:.*]] = %[[LOWEST]], %{{.*}} = %[[LOWEST]], %{{.*}} = %[[LOWEST]], %{{.*}} = %[[LOWEST]]) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK:         %[[V:.*]] = vector.load %arg0[%[[I]], %[[J]]] : memref<8x?xf32>, vector<16xf32>
+// CHECK:         %[[E:.*]] = math.exp %[[V]] : vector<16xf32>
+// CHECK:         %[[M:.*]] = arith.maximumf %[[A]], %[[E]] : vector<16xf32>
+// CHECK:         scf.yield %[[M]],
+// CHECK:       %[[M01:.*]] = arith.maximumf %[[P]]#0, %[[P]]#1 : vector<16xf32>
+// CHECK:       %[[M23:.*]] = arith.maximumf %[[P]]#2, %[[P]]#3 : vector<16xf32>
+// CHECK:       %[[M0123:.*]] = arith.maximumf %[[M01]], %[[M23]] : vector<16xf32>
+// CHECK:       %[[SINGLE:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[M0123]]) -> (vector<16xf32>) {
+// CHECK:       %[[ALL:.*]] = scf.if %{{.*}} -> (vector<16xf32>) {
+// CHECK:         %[[MASK:.*]] = vector.create_mask
+// CHECK:         %[[T:.*]] = vector.maskedload %arg0[%[[I]], %{{.*}}], %[[MASK]]
+// CHECK:         %[[TE:.*]] = math.exp %[[T]] : vector<16xf32>
+// CHECK:         %[[KEPT:.*]] = arith.select %[[MASK]], %[[TE]], %[[LOWEST]]
+// CHECK:         %[[TM:.*]] = arith.maximumf %[[SINGLE]], %[[KEPT]] : vector<16xf32>
+// CHECK:         scf.yield %[[TM]]
+// CHECK:       } else {
+// CHECK:         scf.yield %[[SINGLE]]
+// CHECK:       %[[LANES:.*]] = vector.reduction <maximumf>, %[[ALL]] : vector<16xf32> into f32
+// CHECK:       %[[OLD:.*]] = memref.load %arg1[%[[I]], %c0] : memref<8x1xf32>
+// CHECK:       %[[NEW:.*]] = arith.maximumf %[[OLD]], %[[LANES]] : f32
+// CHECK:       memref.store %[[NEW]], %arg1[%[[I]], %c0] : memref<8x1xf32>
+#elements = affine_map<(d0, d1) -> (d0, d1)>
+#rows = affine_map<(d0, d1) -> (d0, 0)>
+func.func @row_max(%x: memref<8x?xf32>, %out: memref<8x1xf32>) {
+  linalg.generic {indexing_maps = [#elements, #rows], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<8x?xf32>) outs(%out : memref<8x1xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %e = math.exp %a : f32
+    %m = arith.maximumf %acc, %e : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
 // Left for convert-linalg-to-loops: the vector loop indexing an input other
 // than as its last dimension (a transpose, which would be a gather), a body
-// that reads its indices, a reduction into the last output dimension, i1
-// elements, and a last dimension too short to fill a quarter of a vector.
+// that reads its indices, a reduction that is not one combining op (a
+// decaying sum, which could not be reassociated), i1 elements, and a last
+// dimension too short to fill a quarter of a vector.
 // CHECK-LABEL: func @left_alone
 // CHECK-COUNT-5: linalg.generic
 // CHECK-NOT: vector.
@@ -144,7 +190,9 @@ func.func @left_alone(%x: memref<8x32xf32>, %xt: memref<32x8xf32>, %y: memref<8x
   linalg.generic {indexing_maps = [#id2, #first], iterator_types = ["parallel", "reduction"]}
       ins(%x : memref<8x32xf32>) outs(%sums : memref<8x1xf32>) {
   ^bb0(%a: f32, %acc: f32):
-    %s = arith.addf %acc, %a : f32
+    %half = arith.constant 0.5 : f32
+    %decayed = arith.mulf %acc, %half : f32
+    %s = arith.addf %decayed, %a : f32
     linalg.yield %s : f32
   }
   linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}

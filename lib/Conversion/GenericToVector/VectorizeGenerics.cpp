@@ -14,6 +14,7 @@
 
 #include "onebit/Conversion/Passes.h"
 
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/OpDefinition.h"
@@ -51,23 +52,63 @@ bool isVectorizableElement(Type type) {
          type.getIntOrFloatBitWidth() >= 8;
 }
 
-/// The loop along which `op` is vectorized: the output's last index, if the
-/// generic qualifies (see the pass description), else nothing.
-std::optional<unsigned> vectorLoop(linalg::GenericOp op, int64_t width) {
+/// How a generic is vectorized: along `loop`, the output's last index, or,
+/// when the output has no parallel last index, along the generic's only
+/// reduction loop, whose `combiner` (the add, max, ... that the body yields)
+/// then runs lane-wise into vector partial results.
+struct VectorPlan {
+  unsigned loop;
+  Operation *combiner = nullptr;
+};
+
+/// The op that folds the output's old value into the yielded one, if the
+/// body is `yield combiner(out, f(inputs))` with `out` used nowhere else and
+/// the combiner one whose lanes can be reassociated (add, mul, max, min).
+Operation *reductionCombiner(linalg::GenericOp op) {
+  Block *body = op.getBody();
+  BlockArgument out = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+  Operation *combiner = body->getTerminator()->getOperand(0).getDefiningOp();
+  if (!combiner || combiner->getBlock() != body ||
+      combiner->getNextNode() != body->getTerminator() ||
+      combiner->getNumOperands() != 2 || !out.hasOneUse() ||
+      !llvm::is_contained(combiner->getOperands(), Value(out)) ||
+      combiner->getOperand(0) == combiner->getOperand(1) ||
+      !linalg::getCombinerOpKind(combiner) ||
+      !arith::getNeutralElement(combiner))
+    return nullptr;
+  return combiner;
+}
+
+/// The plan for `op`, if the generic qualifies (see the pass description).
+std::optional<VectorPlan> planVectorization(linalg::GenericOp op,
+                                            int64_t width) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
       op.getNumLoops() == 0)
     return std::nullopt;
   OpOperand *init = op.getDpsInitOperand(0);
   auto outType = dyn_cast<MemRefType>(init->get().getType());
-  if (!outType || !hasUnitInnerStride(outType) ||
-      !isVectorizableElement(outType.getElementType()))
+  if (!outType || !isVectorizableElement(outType.getElementType()))
     return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   AffineMap outMap = op.getMatchingIndexingMap(init);
-  auto last = dyn_cast<AffineDimExpr>(outMap.getResults().back());
-  if (!last || !linalg::isParallelIterator(
-                   op.getIteratorTypesArray()[last.getPosition()]))
-    return std::nullopt;
-  unsigned loop = last.getPosition();
+  std::optional<unsigned> last;
+  if (outMap.getNumResults())
+    if (auto dim = dyn_cast<AffineDimExpr>(outMap.getResults().back()))
+      last = dim.getPosition();
+  VectorPlan plan;
+  if (last && linalg::isParallelIterator(iterators[*last]) &&
+      hasUnitInnerStride(outType)) {
+    plan.loop = *last;
+  } else {
+    if (op.getNumReductionLoops() != 1)
+      return std::nullopt;
+    plan.combiner = reductionCombiner(op);
+    if (!plan.combiner)
+      return std::nullopt;
+    plan.loop = llvm::find_if(iterators, linalg::isReductionIterator) -
+                iterators.begin();
+  }
+  unsigned loop = plan.loop;
   // Too short a dimension gains nothing over scalar code.
   int64_t extent = op.getStaticLoopRanges()[loop];
   if (!ShapedType::isDynamic(extent) && extent < width / 4)
@@ -109,14 +150,14 @@ std::optional<unsigned> vectorLoop(linalg::GenericOp op, int64_t width) {
       if (!type.isIntOrIndexOrFloat())
         return std::nullopt;
   }
-  return loop;
+  return plan;
 }
 
 /// Emits the vector loop nest of one generic.
 class GenericVectorizer {
 public:
-  GenericVectorizer(linalg::GenericOp op, unsigned loop, int64_t width)
-      : op(op), loop(loop), width(width) {}
+  GenericVectorizer(linalg::GenericOp op, VectorPlan plan, int64_t width)
+      : op(op), loop(plan.loop), combiner(plan.combiner), width(width) {}
 
   void emit(OpBuilder &b) {
     Location loc = op.getLoc();
@@ -140,7 +181,7 @@ private:
   /// The parallel loops other than the vector one, then the vector loop.
   void emitOuterLoops(OpBuilder &b, Location loc, size_t depth) {
     if (depth == outerLoops.size())
-      return emitVectorLoop(b, loc);
+      return combiner ? emitLaneReduction(b, loc) : emitVectorLoop(b, loc);
     unsigned d = outerLoops[depth];
     scf::ForOp::create(
         b, loc, toIndex(b, loc, ranges[d].offset),
@@ -152,9 +193,12 @@ private:
         });
   }
 
-  /// Steps of kVectorsPerStep vectors, then of one vector, then the tail
-  /// with masked reads and writes.
-  void emitVectorLoop(OpBuilder &b, Location loc) {
+  /// Where the vector loop's three phases end: steps of kVectorsPerStep
+  /// vectors, then of one vector, then the tail.
+  struct Phases {
+    Value extent, unrolledEnd, fullEnd;
+  };
+  Phases splitVectorLoop(OpBuilder &b, Location loc) {
     Value extent = toIndex(b, loc, ranges[loop].size);
     auto floorTo = [&](int64_t multiple) -> Value {
       return arith::SubIOp::create(
@@ -162,9 +206,22 @@ private:
           arith::RemUIOp::create(b, loc, extent,
                                  indexConstant(b, loc, multiple)));
     };
+    return {extent, floorTo(width * kVectorsPerStep), floorTo(width)};
+  }
+
+  /// The lanes of the tail that are inside the vector loop's range.
+  Value createTailMask(OpBuilder &b, Location loc, const Phases &phases) {
+    return vector::CreateMaskOp::create(
+        b, loc, VectorType::get({width}, b.getI1Type()),
+        ValueRange{
+            arith::SubIOp::create(b, loc, phases.extent, phases.fullEnd)});
+  }
+
+  /// Steps of kVectorsPerStep vectors, then of one vector, then the tail
+  /// with masked reads and writes.
+  void emitVectorLoop(OpBuilder &b, Location loc) {
+    auto [extent, unrolledEnd, fullEnd] = splitVectorLoop(b, loc);
     Value zero = indexConstant(b, loc, 0);
-    Value unrolledEnd = floorTo(width * kVectorsPerStep);
-    Value fullEnd = floorTo(width);
     auto stepLoop = [&](Value begin, Value end, int64_t vectors) {
       scf::ForOp::create(
           b, loc, begin, end, indexConstant(b, loc, width * vectors),
@@ -181,9 +238,7 @@ private:
     scf::IfOp::create(b, loc, hasTail, [&](OpBuilder &tb, Location tloc) {
       // Masked loads and stores rather than out-of-bounds transfers, whose
       // lowering would read the memref's size after memrefs are lowered.
-      tailMask = vector::CreateMaskOp::create(
-          tb, tloc, VectorType::get({width}, tb.getI1Type()),
-          ValueRange{arith::SubIOp::create(tb, tloc, extent, fullEnd)});
+      tailMask = createTailMask(tb, tloc, {extent, unrolledEnd, fullEnd});
       emitStep(tb, tloc, fullEnd, 1, /*tail=*/true);
       scf::YieldOp::create(tb, tloc);
     });
@@ -300,7 +355,8 @@ private:
   }
 
   /// The generic's body on vectors: inputs read at `column`, the output's
-  /// block argument bound to `acc`; returns the yielded vector.
+  /// block argument bound to `acc`; returns the yielded vector. With a
+  /// combiner, what it would combine with the output instead.
   Value emitBody(OpBuilder &b, Location loc, Value column, Value acc,
                  bool tail) {
     Block *body = op.getBody();
@@ -308,7 +364,8 @@ private:
     for (OpOperand *input : op.getDpsInputOperands())
       mapping.map(op.getMatchingBlockArgument(input),
                   read(b, loc, *input, column, tail));
-    mapping.map(op.getMatchingBlockArgument(op.getDpsInitOperand(0)), acc);
+    if (acc)
+      mapping.map(op.getMatchingBlockArgument(op.getDpsInitOperand(0)), acc);
     auto vectorOf = [&](Value value) {
       if (Value mapped = mapping.lookupOrNull(value))
         return mapped;
@@ -319,6 +376,8 @@ private:
       return splat;
     };
     for (Operation &bodyOp : body->without_terminator()) {
+      if (&bodyOp == combiner)
+        return vectorOf(combinedValue());
       if (bodyOp.getNumOperands() == 0) {
         Operation *scalar = b.clone(bodyOp);
         mapping.map(bodyOp.getResult(0),
@@ -338,8 +397,96 @@ private:
     return vectorOf(body->getTerminator()->getOperand(0));
   }
 
+  /// The combiner's operand that is not the output's old value.
+  Value combinedValue() {
+    Value out = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+    return combiner->getOperand(0) == out ? combiner->getOperand(1)
+                                          : combiner->getOperand(0);
+  }
+
+  /// The combiner on `acc` (in the output's place) and `value`, scalars or
+  /// vectors alike.
+  Value combine(OpBuilder &b, Value acc, Value value) {
+    IRMapping mapping;
+    mapping.map(op.getMatchingBlockArgument(op.getDpsInitOperand(0)), acc);
+    mapping.map(combinedValue(), value);
+    Operation *combined = b.clone(*combiner, mapping);
+    combined->getResult(0).setType(acc.getType());
+    return combined->getResult(0);
+  }
+
+  /// The only reduction loop in vectors: kVectorsPerStep partial results
+  /// of `width` lanes, each combined lane-wise with the body's value at its
+  /// columns; then combined with each other, across lanes, and last with
+  /// the output's old value. This reassociates the reduction (a sum adds in
+  /// `width` x 4 partial sums instead of in order), as every vectorized
+  /// reduction does.
+  void emitLaneReduction(OpBuilder &b, Location loc) {
+    OpOperand *init = op.getDpsInitOperand(0);
+    Type element = getElementTypeOrSelf(init->get().getType());
+    auto vectorType = VectorType::get({width}, element);
+    Value neutral = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(vectorType, *arith::getNeutralElement(combiner)));
+    Phases phases = splitVectorLoop(b, loc);
+    auto stepLoop = [&](Value begin, Value end, int64_t vectors,
+                        SmallVector<Value> inits) {
+      auto loopOp = scf::ForOp::create(
+          b, loc, begin, end, indexConstant(b, loc, width * vectors), inits,
+          [&](OpBuilder &lb, Location lloc, Value j, ValueRange accs) {
+            SmallVector<Value> next;
+            for (int64_t v = 0; v < vectors; ++v) {
+              Value column =
+                  v ? arith::AddIOp::create(
+                          lb, lloc, j, indexConstant(lb, lloc, v * width))
+                          .getResult()
+                    : j;
+              next.push_back(combine(
+                  lb, accs[v], emitBody(lb, lloc, column, nullptr, false)));
+            }
+            scf::YieldOp::create(lb, lloc, next);
+          });
+      return SmallVector<Value>(loopOp.getResults());
+    };
+    SmallVector<Value> partial =
+        stepLoop(indexConstant(b, loc, 0), phases.unrolledEnd,
+                 kVectorsPerStep, SmallVector<Value>(kVectorsPerStep, neutral));
+    while (partial.size() > 1) {
+      SmallVector<Value> halved;
+      for (size_t i = 0; i + 1 < partial.size(); i += 2)
+        halved.push_back(combine(b, partial[i], partial[i + 1]));
+      partial = std::move(halved);
+    }
+    Value acc =
+        stepLoop(phases.unrolledEnd, phases.fullEnd, 1, {partial.front()})
+            .front();
+    Value hasTail = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          phases.fullEnd, phases.extent);
+    auto tailIf = scf::IfOp::create(
+        b, loc, hasTail,
+        [&](OpBuilder &tb, Location tloc) {
+          tailMask = createTailMask(tb, tloc, phases);
+          // Lanes past the end contribute the neutral element.
+          Value value = arith::SelectOp::create(
+              tb, tloc, tailMask,
+              emitBody(tb, tloc, phases.fullEnd, nullptr, true), neutral);
+          scf::YieldOp::create(tb, tloc, combine(tb, acc, value));
+        },
+        [&](OpBuilder &eb, Location eloc) {
+          scf::YieldOp::create(eb, eloc, acc);
+        });
+    Value lanes = vector::ReductionOp::create(
+        b, loc, *linalg::getCombinerOpKind(combiner), tailIf.getResult(0));
+    SmallVector<Value> indices = indicesOf(b, loc, *init, Value());
+    Value old = memref::LoadOp::create(b, loc, init->get(), indices);
+    memref::StoreOp::create(b, loc, combine(b, old, lanes), init->get(),
+                            indices);
+  }
+
   linalg::GenericOp op;
   unsigned loop;
+  /// Set when the vector loop is the reduction (see VectorPlan).
+  Operation *combiner;
   int64_t width;
   SmallVector<Range> ranges;
   SmallVector<Value> ivs;
@@ -367,11 +514,11 @@ struct VectorizeGenerics
     getOperation()->walk(
         [&](linalg::GenericOp op) { generics.push_back(op); });
     for (linalg::GenericOp op : generics) {
-      std::optional<unsigned> loop = vectorLoop(op, vectorWidth);
-      if (!loop)
+      std::optional<VectorPlan> plan = planVectorization(op, vectorWidth);
+      if (!plan)
         continue;
       OpBuilder builder(op);
-      GenericVectorizer(op, *loop, vectorWidth).emit(builder);
+      GenericVectorizer(op, *plan, vectorWidth).emit(builder);
       op.erase();
     }
   }
