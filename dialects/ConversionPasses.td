@@ -141,6 +141,30 @@ def VectorizeGenerics : Pass<"onebit-vectorize-generics"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def InsertShapeChecks : Pass<"onebit-insert-shape-checks", "::mlir::ModuleOp"> {
+  let summary = "Check at run time the shapes that buffers are assumed to have";
+  let description = [{
+    The importer gives values the static dimensions the ONNX file declares,
+    through casts from the dynamic sizes it computes, and a reshape assumes
+    its shape holds as many elements as its source. Inputs the file did not
+    foresee (an empty sequence, say) can break both, and the code after
+    would read outside its buffers. This pass puts a check before each
+    `tensor.cast` or `memref.cast` that makes a dynamic dimension static
+    (the run-time size must equal it) and each `memref.reshape` (the element
+    counts must agree). onebit-compile runs it twice: on tensors first,
+    before canonicalization folds casts into their users, and on buffers,
+    for the casts that canonicalization made from declared static sizes and
+    for the reshapes. A failed check calls
+    `onebit_shape_check_failed("<node>: ...")` from the runtime, which ends
+    the run with that message as its error instead of returning.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def OutlineParallelLoops : Pass<"onebit-outline-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Outline scf.parallel loops for the runtime's thread pool";
   let description = [{

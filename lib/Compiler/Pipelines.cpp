@@ -8,10 +8,13 @@
 using namespace mlir;
 
 std::string onebit::cpuLowerLayersPipeline(const CpuPipelineOptions &options) {
+  // The shapes the model only declares are checked at run time before
+  // canonicalization can fold their casts away (again after bufferization).
   // Float linear layers take the same threaded vector loop nest as the
   // low-bit ones (FMAs instead of masked adds); what is left of onebit (none
   // in practice) goes the reference way.
-  return llvm::formatv("onebit-lower-to-vector{{vector-width={0} "
+  return llvm::formatv("onebit-insert-shape-checks, "
+                       "onebit-lower-to-vector{{vector-width={0} "
                        "float-layers=true}, "
                        "onebit-lower-to-linalg, canonicalize, cse, "
                        "func.func(onebit-fuse-elementwise), canonicalize",
@@ -38,10 +41,11 @@ std::string onebit::cpuToLLVMPipeline(const CpuPipelineOptions &options) {
   // and deallocs, and math.ipowi (integer Pow) has no LLVM counterpart: both
   // become plain memref/func code first. expand-strided-metadata computes
   // the offsets of subviews (Slice) with affine.apply, lowered right after.
-  // The generics that can be are vectorized along their output's last
-  // dimension first; convert-linalg-to-loops takes the rest.
+  // Shapes the model only declares are checked at run time first. The
+  // generics that can be are vectorized along their output's last
+  // dimension; convert-linalg-to-loops takes the rest.
   return llvm::formatv(
-             "convert-bufferization-to-memref, "
+             "convert-bufferization-to-memref, onebit-insert-shape-checks, "
              "func.func(onebit-vectorize-generics{{vector-width={0}}), "
              "convert-math-to-funcs, convert-linalg-to-loops, "
              "convert-vector-to-scf, lower-affine, "

@@ -352,15 +352,39 @@ LogicalResult convertReshape(NodeContext &ctx) {
       shape[inferred] = type.getNumElements() / knownProduct;
       sizes[inferred] = indexConstant(b, loc, shape[inferred]);
     } else {
-      Value total = indexConstant(b, loc, 1);
-      for (int64_t i = 0; i < type.getRank(); ++i)
-        total = b.createOrFold<arith::MulIOp>(loc, total,
-                                              dimSize(b, loc, x, i));
-      // A product of 0 (an empty dim beside the -1) divides by 1 instead of
-      // trapping: the -1 then becomes 0 when the input is empty.
-      Value divisor = b.createOrFold<arith::MaxUIOp>(
-          loc, product, indexConstant(b, loc, 1));
-      sizes[inferred] = b.createOrFold<arith::DivUIOp>(loc, total, divisor);
+      // ONNX leaves the -1 undefined when another dim is 0 ([B, S, -1] of
+      // [B, S, 4, 16] with S = 0): then it is inferred from the sizes with
+      // their zeros left out (4 * 16 here), which keeps the dims the model
+      // declares static; the run-time reshape check rejects what this makes
+      // inconsistent. Otherwise it is the element count over the other
+      // sizes (0 for an empty input). A product of 0 never divides.
+      Value zero = indexConstant(b, loc, 0);
+      Value one = indexConstant(b, loc, 1);
+      auto zeroAsOne = [&](Value size) -> Value {
+        Value isZero = b.createOrFold<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, size, zero);
+        return b.createOrFold<arith::SelectOp>(loc, isZero, one, size);
+      };
+      Value total = one, nonZeroTotal = one, nonZeroProduct = one;
+      for (int64_t i = 0; i < type.getRank(); ++i) {
+        Value dim = dimSize(b, loc, x, i);
+        total = b.createOrFold<arith::MulIOp>(loc, total, dim);
+        nonZeroTotal =
+            b.createOrFold<arith::MulIOp>(loc, nonZeroTotal, zeroAsOne(dim));
+      }
+      for (int64_t i = 0; i < rank; ++i)
+        if (i != inferred)
+          nonZeroProduct = b.createOrFold<arith::MulIOp>(
+              loc, nonZeroProduct, zeroAsOne(sizes[i]));
+      Value divisor = b.createOrFold<arith::MaxUIOp>(loc, product, one);
+      Value fromElements =
+          b.createOrFold<arith::DivUIOp>(loc, total, divisor);
+      Value fromNonZero =
+          b.createOrFold<arith::DivUIOp>(loc, nonZeroTotal, nonZeroProduct);
+      Value ambiguous = b.createOrFold<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::eq, product, zero);
+      sizes[inferred] = b.createOrFold<arith::SelectOp>(
+          loc, ambiguous, fromNonZero, fromElements);
     }
   } else if (llvm::any_of(sizes, [](Value v) { return !isNonNegative(v); })) {
     // Without a known -1, an element computed at run time may be the -1

@@ -5,6 +5,7 @@
 #include "MemRefDescriptor.h"
 #include "ModelSymbols.h"
 #include "Outputs.h"
+#include "ShapeChecks.h"
 #include "Status.h"
 #include "TargetHooks.h"
 
@@ -47,6 +48,20 @@ void prepareCall(const ModelSignature &signature, const onebit_tensor *inputs,
   }
 }
 
+/// Runs the compiled code; a shape check that fails in it jumps back here
+/// and its message is returned (see ShapeChecks.h).
+const char *callModel(CallFrame &frame) {
+  ShapeCheckGuard guard;
+  ShapeCheckGuard *outer = activeShapeCheckGuard();
+  activeShapeCheckGuard() = &guard;
+  if (setjmp(guard.resume) == 0)
+    onebit_model_entry(frame.inputDescriptors.data(),
+                       frame.resultWords.data());
+  activeShapeCheckGuard() = outer;
+  // Written by the failed check after setjmp: read it from memory.
+  return *static_cast<const char *volatile *>(&guard.message);
+}
+
 onebit_status run(const onebit_tensor *inputs, int32_t numInputs,
                   onebit_tensor **outputs) {
   const LoadedSignature &loaded = loadedSignature();
@@ -64,7 +79,8 @@ onebit_status run(const onebit_tensor *inputs, int32_t numInputs,
 
   CallFrame frame;
   prepareCall(signature, inputs, frame);
-  onebit_model_entry(frame.inputDescriptors.data(), frame.resultWords.data());
+  if (const char *failedCheck = callModel(frame))
+    return makeStatus(failedCheck);
 
   // A GPU error during the run (a failed launch, out of memory) left the
   // outputs meaningless: free them and report the error.

@@ -1,0 +1,175 @@
+//===- InsertShapeChecks.cpp - Run-time checks of assumed shapes ----------===//
+//
+// memref.cast %x : memref<?x?xf32> to memref<?x4xf32>  is a promise that
+// dimension 1 is 4 at run time (tensor.cast alike); memref.reshape a promise
+// that the shape holds as many elements as the source. Both come from the ONNX file's
+// declarations, which the data can contradict. Each becomes
+//
+//   scf.if (not promise) { call @onebit_shape_check_failed("node: ...") }
+//
+// and the runtime ends the run there with the message as its error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "onebit/Conversion/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace onebit {
+#define GEN_PASS_DEF_INSERTSHAPECHECKS
+#include "onebit/ConversionPasses.h.inc"
+} // namespace onebit
+
+using namespace mlir;
+
+namespace {
+
+constexpr llvm::StringLiteral kFailFunction = "onebit_shape_check_failed";
+
+/// The ONNX node a location names, or "the model" when it names none.
+std::string nodeName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations()) {
+      std::string name = nodeName(inner);
+      if (name != "the model")
+        return name;
+    }
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return llvm::formatv("{0}:{1}", file.getFilename(), file.getLine()).str();
+  return "the model";
+}
+
+class CheckEmitter {
+public:
+  explicit CheckEmitter(ModuleOp module) : module(module) {}
+
+  /// Unless `holds`, the run ends with `message`.
+  void emit(OpBuilder &b, Location loc, Value holds, StringRef message) {
+    Value fails = arith::XOrIOp::create(
+        b, loc, holds, arith::ConstantIntOp::create(b, loc, 1, 1));
+    // The message's address is taken here, where the builder is inside the
+    // module (LLVM sinks it into the branch).
+    std::string text = (message + Twine('\0')).str();
+    Value pointer = LLVM::createGlobalString(loc, b, freshName(), text,
+                                             LLVM::Linkage::Internal);
+    func::FuncOp fail = failFunction(loc);
+    scf::IfOp::create(b, loc, fails, [&](OpBuilder &tb, Location tloc) {
+      func::CallOp::create(tb, tloc, fail, ValueRange{pointer});
+      scf::YieldOp::create(tb, tloc);
+    });
+  }
+
+private:
+  /// A name no symbol has yet (the pass runs twice on a module).
+  std::string freshName() {
+    std::string name;
+    do
+      name = llvm::formatv("__onebit_shape_check_{0}", count++).str();
+    while (module.lookupSymbol(name));
+    return name;
+  }
+
+  func::FuncOp failFunction(Location loc) {
+    if (auto existing = module.lookupSymbol<func::FuncOp>(kFailFunction))
+      return existing;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto type = b.getFunctionType(
+        {LLVM::LLVMPointerType::get(b.getContext())}, {});
+    auto function = func::FuncOp::create(b, loc, kFailFunction, type);
+    function.setPrivate();
+    return function;
+  }
+
+  ModuleOp module;
+  unsigned count = 0;
+};
+
+/// Each dimension a cast (of a tensor or a buffer) makes static equals that
+/// size.
+void checkCast(Operation *cast, Value source, CheckEmitter &checks) {
+  auto sourceType = dyn_cast<ShapedType>(source.getType());
+  auto resultType = dyn_cast<ShapedType>(cast->getResult(0).getType());
+  if (!sourceType || !resultType || !sourceType.hasRank() ||
+      !resultType.hasRank())
+    return;
+  OpBuilder b(cast);
+  Location loc = cast->getLoc();
+  for (int64_t d = 0; d < resultType.getRank(); ++d) {
+    if (!sourceType.isDynamicDim(d) || resultType.isDynamicDim(d))
+      continue;
+    Value size = isa<MemRefType>(sourceType)
+                     ? memref::DimOp::create(b, loc, source, d).getResult()
+                     : tensor::DimOp::create(b, loc, source, d).getResult();
+    Value holds = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, size,
+        arith::ConstantIndexOp::create(b, loc, resultType.getDimSize(d)));
+    checks.emit(b, loc, holds,
+                llvm::formatv("{0}: dimension {1} of this value is not the "
+                              "{2} that the model declares",
+                              nodeName(loc), d, resultType.getDimSize(d))
+                    .str());
+  }
+}
+
+/// The product of `sizes`.
+Value product(OpBuilder &b, Location loc, ArrayRef<Value> sizes) {
+  Value total = arith::ConstantIndexOp::create(b, loc, 1);
+  for (Value size : sizes)
+    total = arith::MulIOp::create(b, loc, total, size);
+  return total;
+}
+
+/// The new shape holds as many elements as the source.
+void checkReshape(memref::ReshapeOp reshape, CheckEmitter &checks) {
+  auto source = dyn_cast<MemRefType>(reshape.getSource().getType());
+  auto shape = dyn_cast<MemRefType>(reshape.getShape().getType());
+  if (!source || !shape || !shape.hasStaticShape())
+    return;
+  OpBuilder b(reshape);
+  Location loc = reshape.getLoc();
+  SmallVector<Value> sourceSizes, newSizes;
+  for (int64_t d = 0; d < source.getRank(); ++d)
+    sourceSizes.push_back(
+        memref::DimOp::create(b, loc, reshape.getSource(), d));
+  for (int64_t i = 0; i < shape.getDimSize(0); ++i) {
+    Value size = memref::LoadOp::create(
+        b, loc, reshape.getShape(),
+        ValueRange{arith::ConstantIndexOp::create(b, loc, i)});
+    if (!size.getType().isIndex())
+      size = arith::IndexCastOp::create(b, loc, b.getIndexType(), size);
+    newSizes.push_back(size);
+  }
+  Value sourceElements = product(b, loc, sourceSizes);
+  Value newElements = product(b, loc, newSizes);
+  Value holds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                      sourceElements, newElements);
+  checks.emit(b, loc, holds,
+              llvm::formatv("{0}: the reshape's target shape does not hold "
+                            "as many elements as its input",
+                            nodeName(loc))
+                  .str());
+}
+
+struct InsertShapeChecks
+    : onebit::impl::InsertShapeChecksBase<InsertShapeChecks> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<Operation *> promises;
+    module.walk([&](Operation *op) {
+      if (isa<tensor::CastOp, memref::CastOp, memref::ReshapeOp>(op))
+        promises.push_back(op);
+    });
+    CheckEmitter checks(module);
+    for (Operation *op : promises) {
+      if (auto reshape = dyn_cast<memref::ReshapeOp>(op))
+        checkReshape(reshape, checks);
+      else
+        checkCast(op, op->getOperand(0), checks);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,70 @@
+// RUN: onebit-opt %s --onebit-insert-shape-checks | FileCheck %s
+
+// The messages, one global each, at the top of the module:
+// CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_0("node_transpose_3: dimension 1 of this value is not the 4 that the model declares\00")
+// CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_1("node_declared_four: dimension 0 of this value is not the 4 that the model declares\00")
+// CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_2("/model/attn/Reshape_1: the reshape's target shape does not hold as many elements as its input\00")
+
+// A cast that makes dimension 1 static checks it at run time; a failed
+// check calls the runtime with a message naming the node, and the runtime
+// ends the run there.
+// CHECK-LABEL: func @refining_cast
+// CHECK:   %[[DIM:.*]] = memref.dim %arg0, %c1
+// CHECK:   %[[HOLDS:.*]] = arith.cmpi eq, %[[DIM]], %c4
+// CHECK:   %[[FAILS:.*]] = arith.xori %[[HOLDS]], %true
+// CHECK:   %[[MESSAGE:.*]] = llvm.getelementptr %{{.*}}[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.array<{{.*}} x i8>
+// CHECK:   scf.if %[[FAILS]] {
+// CHECK:     func.call @onebit_shape_check_failed(%[[MESSAGE]]) : (!llvm.ptr) -> ()
+// CHECK:   }
+// CHECK:   memref.cast %arg0 : memref<?x?xf32> to memref<?x4xf32>
+func.func @refining_cast(%x: memref<?x?xf32>) -> memref<?x4xf32> {
+  %y = memref.cast %x : memref<?x?xf32> to memref<?x4xf32> loc("node_transpose_3")
+  return %y : memref<?x4xf32>
+}
+
+// On tensors alike (onebit-compile also runs the pass before any
+// canonicalization, which would fold this cast into its users).
+// CHECK-LABEL: func @tensor_cast
+// CHECK:   %[[DIM:.*]] = tensor.dim %arg0, %c0
+// CHECK:   %[[HOLDS:.*]] = arith.cmpi eq, %[[DIM]], %c4
+// CHECK:   scf.if
+// CHECK:     func.call @onebit_shape_check_failed
+// CHECK:   tensor.cast %arg0 : tensor<?xf32> to tensor<4xf32>
+func.func @tensor_cast(%x: tensor<?xf32>) -> tensor<4xf32> {
+  %y = tensor.cast %x : tensor<?xf32> to tensor<4xf32> loc("node_declared_four")
+  return %y : tensor<4xf32>
+}
+
+// A cast that only forgets a static size needs no check.
+// CHECK-LABEL: func @widening_cast
+// CHECK-NOT: scf.if
+// CHECK: memref.cast
+func.func @widening_cast(%x: memref<2x4xf32>) -> memref<?x4xf32> {
+  %y = memref.cast %x : memref<2x4xf32> to memref<?x4xf32>
+  return %y : memref<?x4xf32>
+}
+
+// A reshape checks that its shape holds as many elements as its source.
+// CHECK-LABEL: func @reshape
+// CHECK:   %[[D0:.*]] = memref.dim %arg0, %c0
+// CHECK:   %[[D1:.*]] = memref.dim %arg0, %c1
+// CHECK:   %[[S0:.*]] = memref.load %arg1[%c0
+// CHECK:   %[[I0:.*]] = arith.index_cast %[[S0]] : i64 to index
+// CHECK:   %[[S1:.*]] = memref.load %arg1[%c1
+// CHECK:   %[[I1:.*]] = arith.index_cast %[[S1]] : i64 to index
+// CHECK:   %[[P0:.*]] = arith.muli %{{.*}}, %[[D0]]
+// CHECK:   %[[SOURCE:.*]] = arith.muli %[[P0]], %[[D1]]
+// CHECK:   %[[Q0:.*]] = arith.muli %{{.*}}, %[[I0]]
+// CHECK:   %[[TARGET:.*]] = arith.muli %[[Q0]], %[[I1]]
+// CHECK:   %[[HOLDS:.*]] = arith.cmpi eq, %[[SOURCE]], %[[TARGET]]
+// CHECK:   scf.if
+// CHECK:     func.call @onebit_shape_check_failed
+// CHECK:   memref.reshape %arg0(%arg1)
+func.func @reshape(%x: memref<?x6xf32>, %shape: memref<2xi64>) -> memref<?x?xf32> {
+  %y = memref.reshape %x(%shape) : (memref<?x6xf32>, memref<2xi64>) -> memref<?x?xf32> loc("/model/attn/Reshape_1")
+  return %y : memref<?x?xf32>
+}
+
+// The runtime's function, declared once.
+// CHECK: func.func private @onebit_shape_check_failed(!llvm.ptr)
+// CHECK-NOT: @onebit_shape_check_failed(
