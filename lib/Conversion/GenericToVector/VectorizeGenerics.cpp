@@ -220,8 +220,7 @@ private:
   /// Steps of kVectorsPerStep vectors, then of one vector, then the tail
   /// with masked reads and writes.
   void emitVectorLoop(OpBuilder &b, Location loc) {
-    auto [extent, unrolledEnd, fullEnd] = splitVectorLoop(b, loc);
-    Value zero = indexConstant(b, loc, 0);
+    Phases phases = splitVectorLoop(b, loc);
     auto stepLoop = [&](Value begin, Value end, int64_t vectors) {
       scf::ForOp::create(
           b, loc, begin, end, indexConstant(b, loc, width * vectors),
@@ -231,15 +230,15 @@ private:
             scf::YieldOp::create(lb, lloc);
           });
     };
-    stepLoop(zero, unrolledEnd, kVectorsPerStep);
-    stepLoop(unrolledEnd, fullEnd, 1);
+    stepLoop(indexConstant(b, loc, 0), phases.unrolledEnd, kVectorsPerStep);
+    stepLoop(phases.unrolledEnd, phases.fullEnd, 1);
     Value hasTail = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                          fullEnd, extent);
+                                          phases.fullEnd, phases.extent);
     scf::IfOp::create(b, loc, hasTail, [&](OpBuilder &tb, Location tloc) {
       // Masked loads and stores rather than out-of-bounds transfers, whose
       // lowering would read the memref's size after memrefs are lowered.
-      tailMask = createTailMask(tb, tloc, {extent, unrolledEnd, fullEnd});
-      emitStep(tb, tloc, fullEnd, 1, /*tail=*/true);
+      tailMask = createTailMask(tb, tloc, phases);
+      emitStep(tb, tloc, phases.fullEnd, 1, /*tail=*/true);
       scf::YieldOp::create(tb, tloc);
     });
   }

@@ -208,6 +208,17 @@ Value warpSum(OpBuilder &b, Location loc, Value value) {
   return value;
 }
 
+/// Whether this thread stores an output: lane 0 of a warp whose channel
+/// exists, for a row inside the input.
+Value writesOutput(OpBuilder &b, Location loc, Value ownsChannel, Value lane,
+                   Value rowInside) {
+  Value firstLane = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          lane, index(b, loc, 0));
+  return arith::AndIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, ownsChannel, firstLane),
+      rowInside);
+}
+
 /// y[m, n] from the dot product: / r[m], * scale[n or 0], + bias[n].
 Value applyEpilogue(OpBuilder &b, Location loc, const GpuLayer &layer,
                     Value y, Value m, Value n) {
@@ -289,12 +300,8 @@ void emitTile(OpBuilder &b, Location loc, const GpuLayer &layer, Value words,
       sum = arith::AddFOp::create(b, loc, sum, chunks.getResult(r * perRow + i));
     Value dot = warpSum(b, loc, sum);
     Value m = arith::AddIOp::create(b, loc, m0, index(b, loc, r));
-    Value writes = arith::AndIOp::create(
-        b, loc,
-        arith::AndIOp::create(
-            b, loc, tile.ownsChannel,
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tile.lane,
-                                  index(b, loc, 0))),
+    Value writes = writesOutput(
+        b, loc, tile.ownsChannel, tile.lane,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, rowEnd));
     scf::IfOp::create(b, loc, writes, [&](OpBuilder &wb, Location wl) {
       memref::StoreOp::create(wb, wl,
@@ -452,13 +459,7 @@ void emitTableRow(OpBuilder &b, Location loc, const GpuLayer &layer,
   Value dot = warpSum(b, loc,
                       arith::AddFOp::create(b, loc, chunks.getResult(0),
                                             chunks.getResult(1)));
-  Value writes = arith::AndIOp::create(
-      b, loc,
-      arith::AndIOp::create(
-          b, loc, ids.ownsChannel,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ids.lane,
-                                index(b, loc, 0))),
-      rowInside);
+  Value writes = writesOutput(b, loc, ids.ownsChannel, ids.lane, rowInside);
   scf::IfOp::create(b, loc, writes, [&](OpBuilder &wb, Location wl) {
     memref::StoreOp::create(wb, wl, applyEpilogue(wb, wl, layer, dot, m, ids.n),
                             out, ValueRange{m, ids.n});
