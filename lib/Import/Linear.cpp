@@ -99,6 +99,11 @@ Value createLinear(NodeContext &ctx, Value input, const LinearWeight &weight,
                    Value bias) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto weightType = cast<RankedTensorType>(weight.weight.getType());
+  if (inputType.getRank() == 0) {
+    ctx.emitError() << "input '" << ctx.inputName(0)
+                    << "' is a scalar; a matrix product needs rank >= 1";
+    return {};
+  }
   int64_t k = inputType.getShape().back();
   if (!ShapedType::isDynamic(k) && k != weightType.getDimSize(1)) {
     ctx.emitError() << "input '" << ctx.inputName(0) << "' has " << k
