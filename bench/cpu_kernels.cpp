@@ -8,6 +8,9 @@
 // compiles them):
 //
 //   ternary      ternary_NxK.so  onebit-compile --quantize=absmean (2 bits/weight)
+//   ternary_a8   ternary_a8_NxK.so  the same with --int8-activations (BitNet's
+//                W1.58A8: activations quantized to int8 per row, summed in
+//                16-bit integer lanes)
 //   sign         sign_NxK.so     onebit-compile --quantize=svid    (1 bit/weight)
 //   onebit_f32   float_NxK.so    onebit-compile --quantize=none    (the compiler's float path)
 //   openblas_f32 cblas_sgemv (M = 1) / cblas_sgemm on the float weights
@@ -17,7 +20,8 @@
 // --cold-mib MiB of weights, so every call streams them from memory). The
 // compiled models are timed through the runtime's C API, as a user calls
 // them. Before any timing every path is checked against a double-precision
-// product of the same weights, at every M; a mismatch ends the run.
+// product of the same weights, at every M (ternary_a8 against the double
+// product of its int8-quantized activations); a mismatch ends the run.
 //
 // stream_read/threads:T is the machine's read bandwidth in the same process,
 // the denominator of the report's bandwidth fractions (bench/report.py).
@@ -187,6 +191,27 @@ std::vector<double> referenceProduct(const float *x, const float *w,
   return y;
 }
 
+/// BitNet's per-row activation quantization, as onebit.ternary_linear
+/// specifies it: q = clamp(round_half_even(x * r), -128, 127) with
+/// r = 127 / max(max |x|, 1e-5) in f32. Returns q / r, so that the double
+/// product of it with the weights is what a W1.58A8 layer computes.
+std::vector<float> dequantizedInt8Rows(const float *x, int64_t rows,
+                                       int64_t k) {
+  std::vector<float> result(rows * k);
+  for (int64_t m = 0; m < rows; ++m) {
+    float largest = 0;
+    for (int64_t i = 0; i < k; ++i)
+      largest = std::max(largest, std::fabs(x[m * k + i]));
+    float r = 127.0f / std::max(largest, 1e-5f);
+    for (int64_t i = 0; i < k; ++i) {
+      float q = std::min(std::max(std::nearbyint(x[m * k + i] * r), -128.0f),
+                         127.0f);
+      result[m * k + i] = float(double(q) / double(r));
+    }
+  }
+  return result;
+}
+
 /// float32 sums of K terms differ from the double ones by rounding alone;
 /// a wrong weight, scale or index is off by the size of the outputs.
 void expectClose(const std::vector<float> &got, const std::vector<double> &want,
@@ -214,12 +239,14 @@ std::vector<float> randomActivations(int64_t count, unsigned seed) {
 // What one shape's benchmarks need, loaded once
 //===----------------------------------------------------------------------===//
 
-enum class Path { Ternary, Sign, OnebitF32, OpenblasF32 };
+enum class Path { Ternary, TernaryA8, Sign, OnebitF32, OpenblasF32 };
 
 const char *pathName(Path path) {
   switch (path) {
   case Path::Ternary:
     return "ternary";
+  case Path::TernaryA8:
+    return "ternary_a8";
   case Path::Sign:
     return "sign";
   case Path::OnebitF32:
@@ -236,6 +263,7 @@ int64_t weightBytes(Path path, const Shape &shape) {
   int64_t rowBytes = (shape.k + 7) / 8;
   switch (path) {
   case Path::Ternary:
+  case Path::TernaryA8:
     return shape.n * 2 * rowBytes;
   case Path::Sign:
     return shape.n * rowBytes;
@@ -269,6 +297,7 @@ public:
           label);
     };
     load(Path::Ternary, "ternary_" + size + ".so");
+    load(Path::TernaryA8, "ternary_a8_" + size + ".so");
     load(Path::Sign, "sign_" + size + ".so");
     load(Path::OnebitF32, "float_" + size + ".so");
 #ifdef ONEBIT_HAVE_OPENBLAS
@@ -347,6 +376,11 @@ private:
           referenceProduct(x.data(), signWeights->data, rows, shape);
       expectClose(hot[Path::Ternary]->run(x.data(), rows, shape.k, shape.n),
                   wantTernary, "ternary" + at);
+      std::vector<float> xA8 = dequantizedInt8Rows(x.data(), rows, shape.k);
+      expectClose(hot[Path::TernaryA8]->run(x.data(), rows, shape.k, shape.n),
+                  referenceProduct(xA8.data(), ternaryWeights->data, rows,
+                                   shape),
+                  "ternary_a8" + at);
       expectClose(hot[Path::Sign]->run(x.data(), rows, shape.k, shape.n),
                   wantSign, "sign" + at);
       expectClose(hot[Path::OnebitF32]->run(x.data(), rows, shape.k, shape.n),
@@ -418,7 +452,8 @@ int main(int argc, char **argv) {
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
 
-  std::vector<Path> paths = {Path::Ternary, Path::Sign, Path::OnebitF32};
+  std::vector<Path> paths = {Path::Ternary, Path::TernaryA8, Path::Sign,
+                             Path::OnebitF32};
 #ifdef ONEBIT_HAVE_OPENBLAS
   paths.push_back(Path::OpenblasF32);
 #endif

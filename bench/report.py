@@ -17,7 +17,9 @@ import os
 import re
 import sys
 
-PATHS = ["ternary", "sign", "onebit_f32", "openblas_f32"]
+PATHS = ["ternary", "ternary_a8", "sign", "onebit_f32", "openblas_f32"]
+# The low-bit paths, whose GEMV is measured against the read bandwidth.
+LOW_BIT = ["ternary", "ternary_a8", "sign"]
 
 
 def seconds(entry):
@@ -81,30 +83,35 @@ def kernel_section(path, lines, goals):
     cold_copies = [f"{k} {s}: {c}" for (k, s), c in sorted(copies.items())]
     lines.append("- Cold runs cycle through separate copies of the weights "
                  "(>= 256 MiB in all): " + "; ".join(cold_copies) + "\n")
-    lines.append("| N x K | M | cache | ternary | sign | onebit f32 | OpenBLAS f32 "
-                 "| OpenBLAS / ternary | OpenBLAS / sign | onebit f32 / ternary "
-                 "| ternary GEMV weight GB/s (% of read BW) | sign GEMV weight GB/s (% of read BW) |")
-    lines.append("|" + "---|" * 12)
+    lines.append("| N x K | M | cache | ternary | ternary A8 | sign | onebit f32 | OpenBLAS f32 "
+                 "| OpenBLAS / ternary | OpenBLAS / ternary A8 | OpenBLAS / sign "
+                 "| onebit f32 / ternary | onebit f32 / ternary A8 "
+                 "| ternary GEMV weight GB/s (% of read BW) "
+                 "| ternary A8 GEMV weight GB/s (% of read BW) "
+                 "| sign GEMV weight GB/s (% of read BW) |")
+    lines.append("|" + "---|" * 17)
     for (shape, rows, cache), row in sorted(
             times.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
         get = row.get
         cells = [shape, str(rows), cache]
         cells += [fmt_time(get(k)) for k in PATHS]
-        cells += [fmt_ratio(get("openblas_f32"), get("ternary")),
-                  fmt_ratio(get("openblas_f32"), get("sign")),
-                  fmt_ratio(get("onebit_f32"), get("ternary"))]
-        for kind in ("ternary", "sign"):
+        cells += [fmt_ratio(get("openblas_f32"), get(kind)) for kind in LOW_BIT]
+        cells += [fmt_ratio(get("onebit_f32"), get(kind))
+                  for kind in ("ternary", "ternary_a8")]
+        for kind in LOW_BIT:
             if get(kind) and stream and rows == 1:
                 rate = weight_bytes[(kind, shape)] / get(kind)
                 cells.append(f"{rate / 1e9:.2f} ({100 * rate / stream:.0f}%)")
             else:
                 cells.append("—")
         lines.append("| " + " | ".join(cells) + " |")
-        if rows == 1 and get("ternary"):
-            goals.setdefault(threads, {}).setdefault("gemv", []).append(
-                (shape, cache, weight_bytes[("ternary", shape)] / get("ternary") / stream
-                 if stream else None,
-                 get("openblas_f32") / get("ternary") if get("openblas_f32") else None))
+        for kind in ("ternary", "ternary_a8"):
+            if rows == 1 and get(kind):
+                goals.setdefault(threads, {}).setdefault("gemv", []).append(
+                    (kind, shape, cache,
+                     weight_bytes[(kind, shape)] / get(kind) / stream
+                     if stream else None,
+                     get("openblas_f32") / get(kind) if get("openblas_f32") else None))
     lines.append("")
 
 
@@ -170,14 +177,15 @@ def goal_section(lines, goals):
     lines.append("| threads | goal | measured | |")
     lines.append("|---|---|---|---|")
     for threads, g in sorted(goals.items(), key=lambda kv: int(kv[0])):
-        for shape, cache, fraction, speedup in g.get("gemv", []):
+        label = {"ternary": "ternary", "ternary_a8": "ternary A8"}
+        for kind, shape, cache, fraction, speedup in g.get("gemv", []):
             if cache == "cold" and fraction is not None:
-                lines.append(f"| {threads} | cold ternary GEMV >= 70% of read BW, {shape} "
-                             f"| {100 * fraction:.0f}% | {verdict(fraction >= 0.7)} |")
-        for shape, cache, fraction, speedup in g.get("gemv", []):
+                lines.append(f"| {threads} | cold {label[kind]} GEMV >= 70% of read BW, "
+                             f"{shape} | {100 * fraction:.0f}% | {verdict(fraction >= 0.7)} |")
+        for kind, shape, cache, fraction, speedup in g.get("gemv", []):
             if speedup is not None:
-                lines.append(f"| {threads} | ternary GEMV >= 8x OpenBLAS sgemv, {shape} "
-                             f"{cache} | {speedup:.2f}x | {verdict(speedup >= 8)} |")
+                lines.append(f"| {threads} | {label[kind]} GEMV >= 8x OpenBLAS sgemv, "
+                             f"{shape} {cache} | {speedup:.2f}x | {verdict(speedup >= 8)} |")
         for seq, label, speedup, float_ratio in g.get("model", []):
             if seq == 1 and speedup is not None:
                 lines.append(f"| {threads} | ternary model >= 3x onnxruntime f32, seq 1, "

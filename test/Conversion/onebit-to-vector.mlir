@@ -104,20 +104,45 @@ func.func @sign(%x: tensor<?x3x32xf32>) -> tensor<?x3x2xf32> {
 // -----
 
 // W1.58A8: the row quantization runs before the kernel, and the division by
-// r after the reduction.
+// r after the reduction. The quantized activations become i16 (a NaN as 0:
+// its row's r is NaN already), and the kernel adds them in i16 lanes, twice
+// as many per vector as f32, widening each chunk's sums to i32 before they
+// could overflow: 128 steps a chunk, 4096 inputs at 32 lanes (K = 2088 is
+// less than one chunk), 2048 at vector-width=8 (one chunk and the rest).
+// Where r is 0 (an infinity in the row) the output is NaN, as in f32.
 // CHECK-LABEL: func @int8
 // CHECK: math.roundeven
+// CHECK: arith.cmpf uno
+// CHECK: arith.fptosi %{{.*}} : f32 to i16
+// CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<1x2088xi16> to memref<1x2088xi16>
 // The buffers: x, the planes, the scale, then r.
 // CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<1xf32> to memref<1xf32>
 // CHECK: %[[R:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1xf32> to memref<1xf32>
 // CHECK: scf.parallel
 // CHECK:   scf.for %[[M:.*]] =
+// CHECK:     scf.for {{.*}} -> (vector<32xi16>,
+// CHECK-NOT:   arith.mul
+// CHECK:       %[[ADD:.*]] = arith.addi %{{.*}} : vector<32xi16>
+// CHECK-NEXT:  %[[PLUS:.*]] = arith.select %{{.*}}, %[[ADD]], %{{.*}} : vector<32xi1>, vector<32xi16>
+// CHECK-NEXT:  %[[SUB:.*]] = arith.subi %[[PLUS]], %{{.*}} : vector<32xi16>
+// CHECK-NEXT:  arith.select %{{.*}}, %[[SUB]], %[[PLUS]] : vector<32xi1>, vector<32xi16>
+// CHECK-NOT:   arith.mul
+// CHECK:       scf.yield
+// CHECK:     arith.extsi %{{.*}} : vector<32xi16> to vector<32xi32>
+// CHECK:     arith.sitofp %{{.*}} : vector<32xi32> to vector<32xf32>
 // CHECK:     %[[SUM:.*]] = vector.extract %{{.*}}[0]
 // CHECK:     %[[RM:.*]] = memref.load %[[R]][%[[M]]]
-// CHECK:     arith.divf %[[SUM]], %[[RM]] : f32
+// CHECK:     %[[Q:.*]] = arith.divf %[[SUM]], %[[RM]] : f32
+// CHECK:     %[[INF:.*]] = arith.cmpf oeq, %[[RM]], %{{.*}} : f32
+// CHECK:     arith.select %[[INF]], %{{.*}}, %[[Q]] : f32
 // CHECK: tensor.collapse_shape
-func.func @int8(%x: tensor<8xf32>) -> tensor<2xf32> {
-  %y = onebit.ternary_linear %x {packed_weights = dense<0> : tensor<2x2x1xi8>, scale = dense<1.0> : tensor<1xf32>, int8_activations} : tensor<8xf32> -> tensor<2xf32>
+// W8-LABEL: func @int8
+// W8: scf.for %{{.*}} = %c0{{.*}} to %c2048{{.*}} step %c2048{{.*}} iter_args({{.*}}) -> (vector<16xi32>,
+// W8:   scf.for {{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<16xi16>,
+// W8:   arith.extsi %{{.*}} : vector<16xi16> to vector<16xi32>
+// W8: scf.for %{{.*}} = %c2048{{.*}} to %c2080{{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<16xi16>,
+func.func @int8(%x: tensor<2088xf32>) -> tensor<2xf32> {
+  %y = onebit.ternary_linear %x {packed_weights = dense<0> : tensor<2x2x261xi8>, scale = dense<1.0> : tensor<1xf32>, int8_activations} : tensor<2088xf32> -> tensor<2xf32>
   return %y : tensor<2xf32>
 }
 

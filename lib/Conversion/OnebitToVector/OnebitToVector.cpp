@@ -14,8 +14,11 @@
 #include "onebit/Dialect/OnebitDialect.h"
 #include "onebit/Dialect/OnebitOps.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
 
 namespace onebit {
 #define GEN_PASS_DEF_LOWERTOVECTORKERNELS
@@ -33,13 +36,34 @@ namespace {
 
 /// What the kernel loop reads, all as buffers: a low-bit layer's operands,
 /// or for a float layer x, its N x K f32 `weights` (packed stays null) and
-/// its bias.
+/// its bias. With `integer` (ternary layers with int8 activations), x holds
+/// the quantized activations as i16 and the loop adds in i16 lanes, twice as
+/// many per vector as f32 and on the integer units (see emitTileDot).
 struct KernelOperands : LowBitLayer {
   Value weights;
+  bool integer = false;
 };
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// a + c and a - c, for floats and integers alike.
+Value addValues(OpBuilder &b, Location loc, Value a, Value c) {
+  if (isa<FloatType>(getElementTypeOrSelf(a)))
+    return arith::AddFOp::create(b, loc, a, c);
+  return arith::AddIOp::create(b, loc, a, c);
+}
+
+Value subtractValues(OpBuilder &b, Location loc, Value a, Value c) {
+  if (isa<FloatType>(getElementTypeOrSelf(a)))
+    return arith::SubFOp::create(b, loc, a, c);
+  return arith::SubIOp::create(b, loc, a, c);
+}
+
+/// A constant of `type` (a scalar or a vector) that is all zeros.
+Value zerosOf(OpBuilder &b, Location loc, Type type) {
+  return arith::ConstantOp::create(b, loc, cast<TypedAttr>(b.getZeroAttr(type)));
 }
 
 
@@ -108,14 +132,14 @@ Value applyWeights(OpBuilder &b, Location loc, const KernelOperands &ops,
   if (ops.weights)
     return vector::FMAOp::create(b, loc, x, w.first, acc);
   if (!ops.ternary) {
-    Value added = arith::AddFOp::create(b, loc, acc, x);
-    Value subtracted = arith::SubFOp::create(b, loc, acc, x);
+    Value added = addValues(b, loc, acc, x);
+    Value subtracted = subtractValues(b, loc, acc, x);
     return arith::SelectOp::create(b, loc, w.first, added, subtracted);
   }
-  Value added = arith::SelectOp::create(
-      b, loc, w.first, arith::AddFOp::create(b, loc, acc, x), acc);
-  return arith::SelectOp::create(
-      b, loc, w.second, arith::SubFOp::create(b, loc, added, x), added);
+  Value added = arith::SelectOp::create(b, loc, w.first,
+                                        addValues(b, loc, acc, x), acc);
+  return arith::SelectOp::create(b, loc, w.second,
+                                 subtractValues(b, loc, added, x), added);
 }
 
 /// The kernel computes tiles of kRowBlock activation rows by kChannelBlock
@@ -145,7 +169,7 @@ Value sumPairwise(OpBuilder &b, Location loc, SmallVector<Value> values) {
   while (values.size() > 1) {
     SmallVector<Value> halved;
     for (size_t i = 0; i + 1 < values.size(); i += 2)
-      halved.push_back(arith::AddFOp::create(b, loc, values[i], values[i + 1]));
+      halved.push_back(addValues(b, loc, values[i], values[i + 1]));
     if (values.size() % 2)
       halved.push_back(values.back());
     values = std::move(halved);
@@ -226,6 +250,15 @@ struct BlockPrefetch {
   Value lastByte;    // clamp: the last block has no next one
   int64_t planes = 1;
 
+  /// Whether the group `inputOffset` inputs into a step moves the walk
+  /// through the next block on by another 64 bytes (a cache line) from the
+  /// step's start: one prefetch per line, whether a step covers 64 inputs
+  /// (f32 lanes) or 128 (i16 lanes). Steps shorter than a line prefetch at
+  /// each step.
+  bool startsCacheLine(int64_t inputOffset) const {
+    return inputOffset * planes / 2 % 64 == 0;
+  }
+
   void emit(OpBuilder &b, Location loc, Value k) const {
     if (!flatPacked)
       return;
@@ -240,46 +273,50 @@ struct BlockPrefetch {
   }
 };
 
-/// sum_k x[m, k] * W[n, k] for each row m of `rows` and channel n of
-/// `channels` (result r * channels.size() + c), with W in {-1, 0, +1} or
-/// {-1, +1} by adds alone (or by FMAs for float weights): a main loop of
-/// `groups` groups of `width` inputs a step (an accumulator for each row,
-/// channel and group), then single groups, then the zero-padded tail.
-SmallVector<Value> emitTileDot(OpBuilder &b, Location loc,
-                               const KernelOperands &ops,
-                               ArrayRef<Value> channels, ArrayRef<Value> rows,
-                               int64_t width, int64_t groups,
-                               const BlockPrefetch &prefetch) {
-  auto vectorType = VectorType::get({width}, b.getF32Type());
+/// The per-lane partial sums of x[m, k] * W[n, k] over k in [begin,
+/// begin + length) for each row m of `rows` and channel n of `channels`
+/// (result r * channels.size() + c), with W in {-1, 0, +1} or {-1, +1} by
+/// adds alone (or by FMAs for float weights), in vectors of `lanes` elements
+/// of x's type: a main loop of `groups` groups of `lanes` inputs a step (an
+/// accumulator for each row, channel and group), then single groups, then
+/// the zero-padded tail.
+SmallVector<Value> emitRangeDot(OpBuilder &b, Location loc,
+                                const KernelOperands &ops,
+                                ArrayRef<Value> channels, ArrayRef<Value> rows,
+                                int64_t lanes, int64_t groups,
+                                const BlockPrefetch &prefetch, Value begin,
+                                int64_t length) {
+  Type element = cast<MemRefType>(ops.x.getType()).getElementType();
+  auto vectorType = VectorType::get({lanes}, element);
   int64_t numRows = rows.size(), numChannels = channels.size();
   int64_t numOutputs = numRows * numChannels;
-  int64_t unrolledEnd = ops.inFeatures / (width * groups) * (width * groups);
-  int64_t fullEnd = ops.inFeatures / width * width;
-  Value zeros = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vectorType, b.getF32FloatAttr(0)));
-  // acc[(r * C + c) * stepGroups + u] += W[n_c, k + u*width ..] . x[m_r, ...]
+  int64_t unrolledEnd = length / (lanes * groups) * (lanes * groups);
+  int64_t fullEnd = length / lanes * lanes;
+  Value zeros = zerosOf(b, loc, vectorType);
+  auto offset = [&](OpBuilder &ob, Location oloc, Value k, int64_t by) {
+    if (std::optional<int64_t> constant = getConstantIntValue(k))
+      return indexConstant(ob, oloc, *constant + by);
+    return by ? arith::AddIOp::create(ob, oloc, k, indexConstant(ob, oloc, by))
+                    .getResult()
+              : k;
+  };
+  // acc[(r * C + c) * stepGroups + u] += W[n_c, k + u*lanes ..] . x[m_r, ...]
   auto step = [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs,
                   int64_t stepGroups, bool tail) {
     SmallVector<Value> next(accs.begin(), accs.end());
     for (int64_t u = 0; u < stepGroups; ++u) {
-      Value ku =
-          u ? arith::AddIOp::create(lb, lloc, k,
-                                    indexConstant(lb, lloc, u * width))
-                  .getResult()
-            : k;
+      Value ku = offset(lb, lloc, k, u * lanes);
       SmallVector<WeightGroup> w;
       for (Value n : channels)
-        w.push_back(loadWeights(lb, lloc, ops, n, ku, width, tail));
-      if (u == 0 && !tail)
+        w.push_back(loadWeights(lb, lloc, ops, n, ku, lanes, tail));
+      if (!tail && prefetch.startsCacheLine(u * lanes))
         prefetch.emit(lb, lloc, ku);
       for (int64_t r = 0; r < numRows; ++r) {
         Value x;
         if (tail) {
-          Value zero =
-              arith::ConstantOp::create(lb, lloc, lb.getF32FloatAttr(0));
-          x = vector::TransferReadOp::create(lb, lloc, vectorType, ops.x,
-                                             ValueRange{rows[r], ku}, zero,
-                                             ArrayRef<bool>{false});
+          x = vector::TransferReadOp::create(
+              lb, lloc, vectorType, ops.x, ValueRange{rows[r], ku},
+              zerosOf(lb, lloc, element), ArrayRef<bool>{false});
         } else {
           x = vector::LoadOp::create(lb, lloc, vectorType, ops.x,
                                      ValueRange{rows[r], ku});
@@ -292,11 +329,11 @@ SmallVector<Value> emitTileDot(OpBuilder &b, Location loc,
     }
     return next;
   };
-  auto loopOver = [&](int64_t begin, int64_t end, int64_t stepGroups,
+  auto loopOver = [&](int64_t from, int64_t to, int64_t stepGroups,
                       SmallVector<Value> inits) {
     auto loop = scf::ForOp::create(
-        b, loc, indexConstant(b, loc, begin), indexConstant(b, loc, end),
-        indexConstant(b, loc, width * stepGroups), inits,
+        b, loc, offset(b, loc, begin, from), offset(b, loc, begin, to),
+        indexConstant(b, loc, lanes * stepGroups), inits,
         [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs) {
           scf::YieldOp::create(lb, lloc,
                                step(lb, lloc, k, accs, stepGroups, false));
@@ -317,10 +354,88 @@ SmallVector<Value> emitTileDot(OpBuilder &b, Location loc,
   }
   if (fullEnd > unrolledEnd)
     accs = loopOver(unrolledEnd, fullEnd, 1, accs);
-  if (fullEnd != ops.inFeatures)
-    accs = step(b, loc, indexConstant(b, loc, fullEnd), accs, 1, true);
+  if (fullEnd != length)
+    accs = step(b, loc, offset(b, loc, begin, fullEnd), accs, 1, true);
+  return accs;
+}
 
-  return sumEachLanes(b, loc, accs, width);
+/// How many inputs an i16 lane sums before it is widened to i32: 128 adds
+/// or subtracts of an int8 value (|q| <= 128) stay within 16384 in magnitude,
+/// far from overflowing, for every grouping of the adds.
+constexpr int64_t kInt16StepsPerChunk = 128;
+
+/// sum_k x[m, k] * W[n, k] for each row m of `rows` and channel n of
+/// `channels` (result r * channels.size() + c), as f32 scalars.
+/// Float activations are summed in f32 vectors of `width` lanes. Integer
+/// ones (int8 in i16) in i16 vectors of 2 * width lanes, chunk by chunk of K,
+/// each chunk's sums widened into i32 before they could overflow; the sums
+/// are exact integers, as in f32 (128 * K <= 2^24), so both give the same.
+SmallVector<Value> emitTileDot(OpBuilder &b, Location loc,
+                               const KernelOperands &ops,
+                               ArrayRef<Value> channels, ArrayRef<Value> rows,
+                               int64_t width, int64_t groups,
+                               const BlockPrefetch &prefetch) {
+  Value zero = indexConstant(b, loc, 0);
+  int64_t inputs = ops.inFeatures;
+  if (!ops.integer)
+    return sumEachLanes(b, loc,
+                        emitRangeDot(b, loc, ops, channels, rows, width,
+                                     groups, prefetch, zero, inputs),
+                        width);
+
+  int64_t lanes = 2 * width;
+  int64_t chunk = lanes * kInt16StepsPerChunk;
+  int64_t chunkedEnd = inputs / chunk * chunk;
+  auto wideType = VectorType::get({lanes}, b.getI32Type());
+  auto widenInto = [&](OpBuilder &wb, Location wloc, ValueRange totals,
+                       ArrayRef<Value> partial) {
+    SmallVector<Value> sums;
+    for (auto [total, part] : llvm::zip_equal(totals, partial))
+      sums.push_back(arith::AddIOp::create(
+          wb, wloc, total, arith::ExtSIOp::create(wb, wloc, wideType, part)));
+    return sums;
+  };
+  SmallVector<Value> totals(rows.size() * channels.size(),
+                            zerosOf(b, loc, wideType));
+  if (chunkedEnd > 0) {
+    auto loop = scf::ForOp::create(
+        b, loc, zero, indexConstant(b, loc, chunkedEnd),
+        indexConstant(b, loc, chunk), totals,
+        [&](OpBuilder &lb, Location lloc, Value k, ValueRange accs) {
+          scf::YieldOp::create(
+              lb, lloc,
+              widenInto(lb, lloc, accs,
+                        emitRangeDot(lb, lloc, ops, channels, rows, lanes,
+                                     groups, prefetch, k, chunk)));
+        });
+    totals = SmallVector<Value>(loop.getResults());
+  }
+  if (chunkedEnd != inputs)
+    totals = widenInto(
+        b, loc, totals,
+        emitRangeDot(b, loc, ops, channels, rows, lanes, groups, prefetch,
+                     indexConstant(b, loc, chunkedEnd), inputs - chunkedEnd));
+  auto floatType = VectorType::get({lanes}, b.getF32Type());
+  for (Value &total : totals)
+    total = arith::SIToFPOp::create(b, loc, floatType, total);
+  return sumEachLanes(b, loc, totals, lanes);
+}
+
+/// y / r for the int8 row factor r. r is 0 only where the row holds an
+/// infinity, whose quantized value (inf * 0) is NaN in f32 and makes the
+/// float sum NaN; the integer sum cannot hold a NaN (see toInt16), so the
+/// integer kernel gives the NaN here instead.
+Value divideByRowFactor(OpBuilder &b, Location loc, Value y, Value r,
+                        bool integer) {
+  Value quotient = arith::DivFOp::create(b, loc, y, r);
+  if (!integer)
+    return quotient;
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value nan = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
+  Value isZero =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, r, zero);
+  return arith::SelectOp::create(b, loc, isZero, nan, quotient);
 }
 
 /// `count` consecutive indices from `first`.
@@ -403,7 +518,7 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
             for (auto [i, c] : llvm::enumerate(cs)) {
               Value y = ys[r * cs.size() + i];
               if (divisor)
-                y = arith::DivFOp::create(fb, floc, y, divisor);
+                y = divideByRowFactor(fb, floc, y, divisor, ops.integer);
               if (ops.scale)
                 y = arith::MulFOp::create(fb, floc, y, scales[c]);
               if (ops.bias)
@@ -461,6 +576,31 @@ Value emitLayer(OpBuilder &b, Location loc, const KernelOperands &ops,
 // Conversion patterns
 //===----------------------------------------------------------------------===//
 
+/// The int8 activations q (f32 holding integers in [-128, 127]) as i16, the
+/// integer kernel's input. A NaN in x makes its row's factor r NaN, and so
+/// the row's outputs, whatever q holds: it becomes 0 here rather than an
+/// undefined conversion.
+Value toInt16(OpBuilder &b, Location loc, Value q) {
+  Type i16 = b.getI16Type();
+  Value init = emptyTensor(b, loc, tensor::getMixedSizes(b, loc, q), i16);
+  AffineMap identity = b.getMultiDimIdentityMap(2);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{q}, ValueRange{init},
+             SmallVector<AffineMap>{identity, identity}, parallelLoops(2),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value isNaN = arith::CmpFOp::create(
+                   nb, nloc, arith::CmpFPredicate::UNO, args[0], args[0]);
+               Value zero =
+                   arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(0));
+               Value number =
+                   arith::SelectOp::create(nb, nloc, isNaN, zero, args[0]);
+               linalg::YieldOp::create(
+                   nb, nloc,
+                   arith::FPToSIOp::create(nb, nloc, i16, number).getResult());
+             })
+      .getResult(0);
+}
+
 /// ternary_linear and sign_linear alike: the shared operands, read as
 /// buffers, then the loop nest.
 template <typename LayerOp>
@@ -472,10 +612,13 @@ struct LowBitLayerToVector : OpConversionPattern<LayerOp> {
   matchAndRewrite(LayerOp op, typename LayerOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
+    LowBitLayer layer =
+        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias());
     KernelOperands ops;
-    static_cast<LowBitLayer &>(ops) = readBuffers(
-        rewriter, loc,
-        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias()));
+    ops.integer = static_cast<bool>(layer.rowDivisor);
+    if (ops.integer)
+      layer.x = toInt16(rewriter, loc, layer.x);
+    static_cast<LowBitLayer &>(ops) = readBuffers(rewriter, loc, layer);
     Value y = emitLayer(rewriter, loc, ops, width);
     rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y,
                                             adaptor.getInput(), op.getType()));
