@@ -150,11 +150,15 @@ def InsertShapeChecks : Pass<"onebit-insert-shape-checks", "::mlir::ModuleOp"> {
     foresee (an empty sequence, say) can break both, and the code after
     would read outside its buffers. This pass puts a check before each
     `tensor.cast` or `memref.cast` that makes a dynamic dimension static
-    (the run-time size must equal it) and each `memref.reshape` (the element
-    counts must agree). onebit-compile runs it twice: on tensors first,
+    (the run-time size must equal it), each `tensor.reshape` or
+    `memref.reshape` (the element counts must agree) and each
+    `expand_shape` with dynamic sizes (each group of sizes must multiply to
+    the dimension it splits). onebit-compile runs it on tensors first,
     before canonicalization folds casts into their users, and on buffers,
-    for the casts that canonicalization made from declared static sizes and
-    for the reshapes. A failed check calls
+    for the casts and splits that canonicalization made from declared
+    static sizes (a reshape that stayed one is checked again there: a few
+    integer ops). The CUDA pipeline also runs it once its reshapes have
+    become expand_shape ops. A failed check calls
     `onebit_shape_check_failed("<node>: ...")` from the runtime, which ends
     the run with that message as its error instead of returning.
   }];

@@ -17,7 +17,11 @@ toolkit) and the models run where the GPU is:
       saved outputs for the float and lossless builds, the CPU build for the
       absmean and svid ones, within 1e-3 (relative and absolute); then runs
       each float build from 4 threads at once and checks every thread gets
-      the single-threaded outputs bit for bit. Prints one line per build and
+      the single-threaded outputs bit for bit; then runs each float build on
+      an empty sequence (1 x 0), which must give onnxruntime's outputs where
+      onnxruntime gives any, and otherwise may be refused by a run-time
+      shape check but never end in a CUDA error: the session must still
+      give the saved outputs afterwards. Prints one line per build and
       shape and exits non-zero on any mismatch.
 """
 
@@ -56,10 +60,28 @@ def compile_model(compiler, model, out, *flags):
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr}")
 
 
+def empty_feeds(model):
+    """The first saved input cut to an empty sequence."""
+    _, feeds, _ = next(saved_runs(model))
+    return {k: v[:, :0] for k, v in feeds.items()}
+
+
 def prepare(out_dir, build_dir):
     compiler = build_dir / "bin" / "onebit-compile"
     out_dir.mkdir(parents=True, exist_ok=True)
+    import onnxruntime as ort
     for model in MODELS:
+        # onnxruntime's answer to an empty sequence, or none where it
+        # refuses one (ONNX leaves a -1 beside an empty dim undefined).
+        reference = ort.InferenceSession(str(MODELS_DIR / model / "model.onnx"),
+                                         providers=["CPUExecutionProvider"])
+        try:
+            outputs = reference.run(None, empty_feeds(model))
+            np.savez(out_dir / f"{model}-empty.npz",
+                     **dict(zip([o.name for o in reference.get_outputs()],
+                                outputs)))
+        except Exception:  # onnxruntime's own error
+            pass
         for name, flag, oracle in builds(model):
             so = out_dir / f"{model}-{name}-cuda.so"
             start = time.perf_counter()
@@ -115,6 +137,7 @@ def check(out_dir):
                       f"{worst:12.3g} {ms:8.2f} {'ok' if ok else 'MISMATCH'}",
                       flush=True)
     failures += check_concurrent_runs(out_dir)
+    failures += check_empty_sequences(out_dir)
     print(f"{failures} mismatches")
     return 1 if failures else 0
 
@@ -139,6 +162,36 @@ def check_concurrent_runs(out_dir, threads=4, rounds=5):
         failures += not ok
         print(f"{model + ' none':36} {shape:6} {threads} threads x {rounds} runs "
               f"{'identical' if ok else 'MISMATCH'}", flush=True)
+    return failures
+
+
+def check_empty_sequences(out_dir):
+    """An empty sequence on each float build: onnxruntime's outputs where it
+    has any; otherwise an answer or a refusal by a shape check, but not a
+    CUDA error; and either way the session keeps giving the saved outputs."""
+    failures = 0
+    for model in MODELS:
+        session = onebit.InferenceSession(str(out_dir / f"{model}-none-cuda.so"))
+        oracle = out_dir / f"{model}-empty.npz"
+        want = dict(np.load(oracle)) if oracle.exists() else None
+        try:
+            got = run_all(session, empty_feeds(model))
+            outcome = "answered"
+            ok = want is None or all(
+                got[k].shape == v.shape and np.allclose(got[k], v, **TOLERANCE)
+                for k, v in want.items())
+        except onebit.OnebitError as error:
+            outcome = f"refused: {str(error).splitlines()[0][:60]}"
+            ok = want is None and "CUDA" not in str(error)
+        shape, feeds, expected = next(saved_runs(model))
+        after = run_all(session, feeds)
+        usable = all(np.allclose(after[k], v, **TOLERANCE)
+                     for k, v in expected.items())
+        failures += not (ok and usable)
+        print(f"{model + ' none':36} 1x0    {outcome}; then {shape} "
+              f"{'ok' if usable else 'MISMATCH'}"
+              f"{'' if ok else ' (onnxruntime: ' + ('answers' if want else 'refuses') + ')'}",
+              flush=True)
     return failures
 
 

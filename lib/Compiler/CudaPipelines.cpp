@@ -17,15 +17,21 @@ std::string onebit::cudaLowerLayersPipeline() {
   // low-bit ones with K not a multiple of 32) takes the reference lowering
   // to linalg, which becomes generic GPU loops.
   // Reshapes drop their shape tensors, which the host would otherwise
-  // write and read between kernels.
-  return "onebit-lower-to-gpu-kernels, onebit-lower-to-linalg, "
+  // write and read between kernels. The shapes the model only declares are
+  // checked at run time, on the host, as on the CPU: first, then once the
+  // reshapes are expand_shape ops with canonicalized sizes (and again once
+  // the tensors are buffers).
+  return "onebit-insert-shape-checks, "
+         "onebit-lower-to-gpu-kernels, onebit-lower-to-linalg, "
          "onebit-reshape-to-expand-shape, canonicalize, cse, "
-         "func.func(linalg-fuse-elementwise-ops), canonicalize";
+         "func.func(linalg-fuse-elementwise-ops), canonicalize, "
+         "onebit-insert-shape-checks";
 }
 
 std::string onebit::cudaBufferizePipeline() {
   return cpuBufferizePipeline() +
-         ", convert-bufferization-to-memref, onebit-define-gpu-layer-kernels, "
+         ", convert-bufferization-to-memref, onebit-insert-shape-checks, "
+         "onebit-define-gpu-layer-kernels, "
          "onebit-buffers-to-gpu";
 }
 

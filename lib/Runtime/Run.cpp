@@ -79,8 +79,13 @@ onebit_status run(const onebit_tensor *inputs, int32_t numInputs,
 
   CallFrame frame;
   prepareCall(signature, inputs, frame);
-  if (const char *failedCheck = callModel(frame))
+  if (const char *failedCheck = callModel(frame)) {
+    // The run ended early: a GPU error it hit before the check means
+    // nothing now, and must not be reported by the thread's next run.
+    if (&onebit_target_take_error)
+      (void)onebit_target_take_error();
     return makeStatus(failedCheck);
+  }
 
   // A GPU error during the run (a failed launch, out of memory) left the
   // outputs meaningless: free them and report the error.

@@ -1,9 +1,10 @@
 //===- InsertShapeChecks.cpp - Run-time checks of assumed shapes ----------===//
 //
 // memref.cast %x : memref<?x?xf32> to memref<?x4xf32>  is a promise that
-// dimension 1 is 4 at run time (tensor.cast alike); memref.reshape a promise
-// that the shape holds as many elements as the source. Both come from the ONNX file's
-// declarations, which the data can contradict. Each becomes
+// dimension 1 is 4 at run time (tensor.cast alike); memref.reshape (and
+// tensor.reshape) a promise that the shape holds as many elements as the
+// source. Both come from the ONNX file's declarations, which the data can
+// contradict. Each becomes
 //
 //   scf.if (not promise) { call @onebit_shape_check_failed("node: ...") }
 //
@@ -13,6 +14,7 @@
 
 #include "onebit/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -87,6 +89,25 @@ private:
   unsigned count = 0;
 };
 
+/// Dimension d of a tensor or a buffer.
+Value dimOf(OpBuilder &b, Location loc, Value shaped, int64_t d) {
+  if (isa<MemRefType>(shaped.getType()))
+    return memref::DimOp::create(b, loc, shaped, d);
+  return tensor::DimOp::create(b, loc, shaped, d);
+}
+
+/// Element i of a 1-d tensor or buffer, as an index.
+Value elementOf(OpBuilder &b, Location loc, Value vector, int64_t i) {
+  Value position = arith::ConstantIndexOp::create(b, loc, i);
+  Value element =
+      isa<MemRefType>(vector.getType())
+          ? memref::LoadOp::create(b, loc, vector, position).getResult()
+          : tensor::ExtractOp::create(b, loc, vector, position).getResult();
+  if (!element.getType().isIndex())
+    element = arith::IndexCastOp::create(b, loc, b.getIndexType(), element);
+  return element;
+}
+
 /// Each dimension a cast (of a tensor or a buffer) makes static equals that
 /// size.
 void checkCast(Operation *cast, Value source, CheckEmitter &checks) {
@@ -100,9 +121,7 @@ void checkCast(Operation *cast, Value source, CheckEmitter &checks) {
   for (int64_t d = 0; d < resultType.getRank(); ++d) {
     if (!sourceType.isDynamicDim(d) || resultType.isDynamicDim(d))
       continue;
-    Value size = isa<MemRefType>(sourceType)
-                     ? memref::DimOp::create(b, loc, source, d).getResult()
-                     : tensor::DimOp::create(b, loc, source, d).getResult();
+    Value size = dimOf(b, loc, source, d);
     Value holds = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq, size,
         arith::ConstantIndexOp::create(b, loc, resultType.getDimSize(d)));
@@ -122,26 +141,22 @@ Value product(OpBuilder &b, Location loc, ArrayRef<Value> sizes) {
   return total;
 }
 
-/// The new shape holds as many elements as the source.
-void checkReshape(memref::ReshapeOp reshape, CheckEmitter &checks) {
-  auto source = dyn_cast<MemRefType>(reshape.getSource().getType());
-  auto shape = dyn_cast<MemRefType>(reshape.getShape().getType());
-  if (!source || !shape || !shape.hasStaticShape())
+/// The new shape of a reshape (of a tensor or a buffer) holds as many
+/// elements as the source. Checked on tensors too: the CUDA pipeline turns
+/// reshapes into expand_shape ops before they become buffers.
+template <typename ReshapeOp>
+void checkReshape(ReshapeOp reshape, CheckEmitter &checks) {
+  auto source = dyn_cast<ShapedType>(reshape.getSource().getType());
+  auto shape = dyn_cast<ShapedType>(reshape.getShape().getType());
+  if (!source || !source.hasRank() || !shape || !shape.hasStaticShape())
     return;
   OpBuilder b(reshape);
   Location loc = reshape.getLoc();
   SmallVector<Value> sourceSizes, newSizes;
   for (int64_t d = 0; d < source.getRank(); ++d)
-    sourceSizes.push_back(
-        memref::DimOp::create(b, loc, reshape.getSource(), d));
-  for (int64_t i = 0; i < shape.getDimSize(0); ++i) {
-    Value size = memref::LoadOp::create(
-        b, loc, reshape.getShape(),
-        ValueRange{arith::ConstantIndexOp::create(b, loc, i)});
-    if (!size.getType().isIndex())
-      size = arith::IndexCastOp::create(b, loc, b.getIndexType(), size);
-    newSizes.push_back(size);
-  }
+    sourceSizes.push_back(dimOf(b, loc, reshape.getSource(), d));
+  for (int64_t i = 0; i < shape.getDimSize(0); ++i)
+    newSizes.push_back(elementOf(b, loc, reshape.getShape(), i));
   Value sourceElements = product(b, loc, sourceSizes);
   Value newElements = product(b, loc, newSizes);
   Value holds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
@@ -153,19 +168,57 @@ void checkReshape(memref::ReshapeOp reshape, CheckEmitter &checks) {
                   .str());
 }
 
+/// Each group of an expand_shape's output sizes multiplies to the source
+/// dimension it splits (the verifier has checked the groups of static
+/// sizes, which split static dimensions). The CUDA pipeline turns reshapes into expand_shape
+/// ops, and canonicalization can put a declared static size among them.
+template <typename ExpandOp>
+void checkExpand(ExpandOp expand, CheckEmitter &checks) {
+  SmallVector<OpFoldResult> sizes = expand.getMixedOutputShape();
+  OpBuilder b(expand);
+  Location loc = expand.getLoc();
+  for (auto [d, group] : llvm::enumerate(expand.getReassociationIndices())) {
+    bool allStatic = llvm::all_of(group, [&](int64_t i) {
+      return getConstantIntValue(sizes[i]).has_value();
+    });
+    if (allStatic)
+      continue;
+    SmallVector<Value> parts;
+    for (int64_t i : group)
+      parts.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[i]));
+    Value size = dimOf(b, loc, expand.getSrc(), d);
+    Value splitSize = product(b, loc, parts);
+    Value holds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        size, splitSize);
+    checks.emit(b, loc, holds,
+                llvm::formatv("{0}: the sizes that dimension {1} is split "
+                              "into do not multiply to its size",
+                              nodeName(loc), d)
+                    .str());
+  }
+}
+
 struct InsertShapeChecks
     : onebit::impl::InsertShapeChecksBase<InsertShapeChecks> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<Operation *> promises;
     module.walk([&](Operation *op) {
-      if (isa<tensor::CastOp, memref::CastOp, memref::ReshapeOp>(op))
+      if (isa<tensor::CastOp, memref::CastOp, tensor::ReshapeOp,
+              memref::ReshapeOp, tensor::ExpandShapeOp,
+              memref::ExpandShapeOp>(op))
         promises.push_back(op);
     });
     CheckEmitter checks(module);
     for (Operation *op : promises) {
       if (auto reshape = dyn_cast<memref::ReshapeOp>(op))
         checkReshape(reshape, checks);
+      else if (auto reshape = dyn_cast<tensor::ReshapeOp>(op))
+        checkReshape(reshape, checks);
+      else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+        checkExpand(expand, checks);
+      else if (auto expand = dyn_cast<memref::ExpandShapeOp>(op))
+        checkExpand(expand, checks);
       else
         checkCast(op, op->getOperand(0), checks);
     }
