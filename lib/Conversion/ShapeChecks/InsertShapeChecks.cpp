@@ -48,6 +48,16 @@ class CheckEmitter {
 public:
   explicit CheckEmitter(ModuleOp module) : module(module) {}
 
+  /// Unless the index values `size` and `expected` are equal, the run ends
+  /// with `message`.
+  void emitEqual(OpBuilder &b, Location loc, Value size, Value expected,
+                 StringRef message) {
+    emit(b, loc,
+         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size,
+                               expected),
+         message);
+  }
+
   /// Unless `holds`, the run ends with `message`.
   void emit(OpBuilder &b, Location loc, Value holds, StringRef message) {
     Value fails = arith::XOrIOp::create(
@@ -122,10 +132,9 @@ void checkCast(Operation *cast, Value source, CheckEmitter &checks) {
     if (!sourceType.isDynamicDim(d) || resultType.isDynamicDim(d))
       continue;
     Value size = dimOf(b, loc, source, d);
-    Value holds = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq, size,
-        arith::ConstantIndexOp::create(b, loc, resultType.getDimSize(d)));
-    checks.emit(b, loc, holds,
+    Value declared =
+        arith::ConstantIndexOp::create(b, loc, resultType.getDimSize(d));
+    checks.emitEqual(b, loc, size, declared,
                 llvm::formatv("{0}: dimension {1} of this value is not the "
                               "{2} that the model declares",
                               nodeName(loc), d, resultType.getDimSize(d))
@@ -159,9 +168,7 @@ void checkReshape(ReshapeOp reshape, CheckEmitter &checks) {
     newSizes.push_back(elementOf(b, loc, reshape.getShape(), i));
   Value sourceElements = product(b, loc, sourceSizes);
   Value newElements = product(b, loc, newSizes);
-  Value holds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                      sourceElements, newElements);
-  checks.emit(b, loc, holds,
+  checks.emitEqual(b, loc, sourceElements, newElements,
               llvm::formatv("{0}: the reshape's target shape does not hold "
                             "as many elements as its input",
                             nodeName(loc))
@@ -170,8 +177,9 @@ void checkReshape(ReshapeOp reshape, CheckEmitter &checks) {
 
 /// Each group of an expand_shape's output sizes multiplies to the source
 /// dimension it splits (the verifier has checked the groups of static
-/// sizes, which split static dimensions). The CUDA pipeline turns reshapes into expand_shape
-/// ops, and canonicalization can put a declared static size among them.
+/// sizes, which split static dimensions). The CUDA pipeline turns reshapes
+/// into expand_shape ops, and canonicalization can put a declared static
+/// size among their sizes.
 template <typename ExpandOp>
 void checkExpand(ExpandOp expand, CheckEmitter &checks) {
   SmallVector<OpFoldResult> sizes = expand.getMixedOutputShape();
@@ -188,9 +196,7 @@ void checkExpand(ExpandOp expand, CheckEmitter &checks) {
       parts.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[i]));
     Value size = dimOf(b, loc, expand.getSrc(), d);
     Value splitSize = product(b, loc, parts);
-    Value holds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                        size, splitSize);
-    checks.emit(b, loc, holds,
+    checks.emitEqual(b, loc, size, splitSize,
                 llvm::formatv("{0}: the sizes that dimension {1} is split "
                               "into do not multiply to its size",
                               nodeName(loc), d)
