@@ -63,9 +63,9 @@ Value subtractValues(OpBuilder &b, Location loc, Value a, Value c) {
 
 /// A constant of `type` (a scalar or a vector) that is all zeros.
 Value zerosOf(OpBuilder &b, Location loc, Type type) {
-  return arith::ConstantOp::create(b, loc, cast<TypedAttr>(b.getZeroAttr(type)));
+  return arith::ConstantOp::create(b, loc,
+                                   cast<TypedAttr>(b.getZeroAttr(type)));
 }
-
 
 //===----------------------------------------------------------------------===//
 // The inner loop
