@@ -102,6 +102,25 @@ def FuseValueScaling : Pass<"fuse-value-scaling"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def SignlessIntegers : Pass<"onebit-signless-integers", "::mlir::ModuleOp"> {
+  let summary = "Drop the signedness of unsigned integer types once the "
+                "ops have chosen their arithmetic";
+  let description = [{
+    The importer types the elements of ONNX's unsigned tensors `ui8`,
+    `ui16`, `ui32` or `ui64`, so that each op can choose unsigned arithmetic
+    (`arith.divui`, `arith.cmpi ult`, `arith.uitofp`) and the model's
+    signature can say `uint8`. arith, and everything below it, works on
+    signless integers only: the scalar code reads unsigned elements through
+    `builtin.unrealized_conversion_cast` to signless ones.
+
+    This pass rewrites every unsigned integer type in the module (operand,
+    result and block argument types, function types, the types of constants
+    and of `dense_resource` blobs) to the signless type of its width, and
+    removes the casts that have become identities. Nothing changes bit-wise:
+    the choice of arithmetic was made before. Run it before the lowering.
+  }];
+}
+
 def ReshapeToExpandShape : Pass<"onebit-reshape-to-expand-shape"> {
   let summary = "Rewrite tensor.reshape of a listed shape into collapse and "
                 "expand";

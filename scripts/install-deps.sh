@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  cmake ninja-build ccache g++ python3 python3-pip
+  cmake ninja-build ccache g++ python3 python3-venv
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
@@ -29,16 +29,19 @@ if ((${#missing[@]})); then
     --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Python packages for the tests and the example generator.
-if ! python3 - <<'PY' 2>/dev/null
-import importlib.util, sys
-needed = [line.split("=")[0].split(">")[0].strip()
-          for line in open("python/requirements.txt")
-          if line.strip() and not line.startswith("#")]
-sys.exit(any(importlib.util.find_spec(name) is None for name in needed))
-PY
-then
-  echo "[install-deps] pip install -r python/requirements.txt"
-  python3 -m pip install -q -r python/requirements.txt 2>/dev/null ||
-    python3 -m pip install -q --break-system-packages -r python/requirements.txt
+# The Python packages live in the project's own virtual environment, built
+# from python/requirements.txt alone (no system site-packages): whatever a test
+# imports and the file does not name fails on every machine, not only on a
+# fresh one. It is rebuilt from scratch whenever the file changes, so removing
+# a requirement removes the package. ONEBIT_VENV moves it (default .venv).
+venv="${ONEBIT_VENV:-$PWD/.venv}"
+stamp="$venv/requirements.sha256"
+want="$(sha256sum python/requirements.txt | cut -d' ' -f1)"
+if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+  echo "[install-deps] $venv: pip install -r python/requirements.txt"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+    -r python/requirements.txt
+  echo "$want" >"$stamp"
 fi

@@ -20,8 +20,9 @@ std::string onebit::cudaLowerLayersPipeline() {
   // write and read between kernels. The shapes the model only declares are
   // checked at run time, on the host, as on the CPU: first, then once the
   // reshapes are expand_shape ops with canonicalized sizes (and again once
-  // the tensors are buffers).
-  return "onebit-insert-shape-checks, "
+  // the tensors are buffers). Unsigned integer types become signless first,
+  // as on the CPU.
+  return "onebit-signless-integers, onebit-insert-shape-checks, "
          "onebit-lower-to-gpu-kernels, onebit-lower-to-linalg, "
          "onebit-reshape-to-expand-shape, canonicalize, cse, "
          "func.func(linalg-fuse-elementwise-ops), canonicalize, "

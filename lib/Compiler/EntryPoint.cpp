@@ -21,6 +21,12 @@ int dtypeNumber(Type type) {
     return 1;
   if (type.isUnsignedInteger(8))
     return 2;
+  if (type.isUnsignedInteger(16))
+    return 4;
+  if (type.isUnsignedInteger(32))
+    return 12;
+  if (type.isUnsignedInteger(64))
+    return 13;
   if (type.isSignlessInteger(8))
     return 3;
   if (type.isSignlessInteger(16))
@@ -65,14 +71,14 @@ LogicalResult describe(Operation *where, StringRef direction, unsigned index,
     return where->emitError()
            << direction << " " << index << " has element type "
            << tensor.getElementType() << ", which the runtime does not support";
-  std::string name = (direction == "input" ? "input" : "output") +
-                     std::to_string(index);
+  std::string name =
+      (direction == "input" ? "input" : "output") + std::to_string(index);
   if (attrs)
     if (auto onnxName = attrs.getAs<StringAttr>(kOnnxNameAttr))
       name = onnxName.str();
   if (StringRef(name).find_first_of("\t\n") != StringRef::npos)
-    return where->emitError() << direction << " name '" << name
-                              << "' contains a tab or newline";
+    return where->emitError()
+           << direction << " name '" << name << "' contains a tab or newline";
   SmallVector<std::string> dims;
   for (int64_t dim : tensor.getShape())
     dims.push_back(ShapedType::isDynamic(dim) ? "-1" : std::to_string(dim));
@@ -136,8 +142,8 @@ LogicalResult onebit::emitEntrySymbols(ModuleOp module,
   // onebit_model_entry(void **inputs, void *results) ->
   //   _mlir_ciface_<entry>(results, inputs[0], inputs[1], ...)
   auto ptr = LLVM::LLVMPointerType::get(context);
-  auto entryType = LLVM::LLVMFunctionType::get(
-      LLVM::LLVMVoidType::get(context), {ptr, ptr});
+  auto entryType =
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), {ptr, ptr});
   auto entryFunc =
       LLVM::LLVMFuncOp::create(b, loc, abi::kEntrySymbol, entryType);
   Block *block = entryFunc.addEntryBlock(b);

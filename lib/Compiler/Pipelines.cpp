@@ -12,8 +12,9 @@ std::string onebit::cpuLowerLayersPipeline(const CpuPipelineOptions &options) {
   // canonicalization can fold their casts away (again after bufferization).
   // Float linear layers take the same threaded vector loop nest as the
   // low-bit ones (FMAs instead of masked adds); what is left of onebit (none
-  // in practice) goes the reference way.
-  return llvm::formatv("onebit-insert-shape-checks, "
+  // in practice) goes the reference way. Unsigned integer types, which told
+  // the importer which arithmetic to build, become signless first.
+  return llvm::formatv("onebit-signless-integers, onebit-insert-shape-checks, "
                        "onebit-lower-to-vector{{vector-width={0} "
                        "float-layers=true}, "
                        "onebit-lower-to-linalg, canonicalize, cse, "

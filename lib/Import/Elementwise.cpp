@@ -27,13 +27,15 @@ using ScalarFn = Value (*)(OpBuilder &, Location, ValueRange);
 using EvalFn = std::optional<int64_t> (*)(ArrayRef<int64_t>);
 
 /// How one elementwise op computes an element: a float body, an integer
-/// body (null when ONNX does not allow integers), and an import-time
-/// evaluator for known integers.
+/// body (null when ONNX does not allow integers), an import-time evaluator
+/// for known integers, and the body for unsigned integers (null when the op
+/// does not take them), which is handed its operands as signless integers.
 struct ElementwiseSpec {
   ScalarFn floatBody;
   ScalarFn intBody;
   EvalFn eval;
   bool boolResult = false;
+  ScalarFn uintBody = nullptr;
 };
 
 /// The operands' known elements broadcast together, when every operand is a
@@ -77,10 +79,12 @@ LogicalResult convertElementwise(NodeContext &ctx, const ElementwiseSpec &spec,
   Type elementType =
       cast<RankedTensorType>(operands[typeOperand].getType()).getElementType();
   bool isFloat = isa<FloatType>(elementType);
-  ScalarFn body = isFloat ? spec.floatBody : spec.intBody;
+  bool isUnsigned = isUnsignedInteger(elementType);
+  ScalarFn body = isFloat      ? spec.floatBody
+                  : isUnsigned ? spec.uintBody
+                               : spec.intBody;
   if (!body)
-    return ctx.fail("element type " +
-                    printed(elementType) +
+    return ctx.fail("element type " + printed(elementType) +
                     " is not supported for this op");
   Type resultType = spec.boolResult ? ctx.b.getI1Type() : elementType;
 
@@ -90,10 +94,17 @@ LogicalResult convertElementwise(NodeContext &ctx, const ElementwiseSpec &spec,
   auto runtime = [&]() -> Value {
     return buildElementwise(ctx, operands, resultType,
                             [&](OpBuilder &b, Location loc, ValueRange args) {
-                              return body(b, loc, args);
+                              if (!isUnsigned)
+                                return body(b, loc, args);
+                              SmallVector<Value> signless;
+                              for (Value arg : args)
+                                signless.push_back(toSignless(b, loc, arg));
+                              return fromSignless(
+                                  b, loc, body(b, loc, signless), resultType);
                             });
   };
-  if (!isFloat && shape->size() <= 1 &&
+  // (Unsigned integers are never known: they are not shape arithmetic.)
+  if (!isFloat && !isUnsigned && shape->size() <= 1 &&
       llvm::none_of(*shape, ShapedType::isDynamic)) {
     int64_t size = shape->empty() ? 1 : (*shape)[0];
     if (std::optional<KnownInts> known =
@@ -134,6 +145,8 @@ Value cmpiBody(OpBuilder &b, Location loc, ValueRange args) {
 Value selectBody(OpBuilder &b, Location loc, ValueRange args) {
   return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
 }
+
+Value identityBody(OpBuilder &, Location, ValueRange args) { return args[0]; }
 
 Value notBody(OpBuilder &b, Location loc, ValueRange args) {
   Value one = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
@@ -178,10 +191,10 @@ Value signFloatBody(OpBuilder &b, Location loc, ValueRange args) {
   Value zero = scalarConstant(b, loc, t, 0.0);
   Value one = scalarConstant(b, loc, t, 1.0);
   Value minusOne = scalarConstant(b, loc, t, -1.0);
-  Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, args[0],
-                                    zero);
-  Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, args[0],
-                                    zero);
+  Value pos =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, args[0], zero);
+  Value neg =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, args[0], zero);
   Value r = arith::SelectOp::create(b, loc, neg, minusOne, zero);
   return arith::SelectOp::create(b, loc, pos, one, r);
 }
@@ -256,37 +269,43 @@ std::optional<int64_t> evalWhere(ArrayRef<int64_t> a) {
 }
 
 const ElementwiseSpec kAdd{binaryBody<arith::AddFOp>, binaryBody<arith::AddIOp>,
-                           evalAdd};
+                           evalAdd, false, binaryBody<arith::AddIOp>};
 const ElementwiseSpec kSub{binaryBody<arith::SubFOp>, binaryBody<arith::SubIOp>,
-                           evalSub};
+                           evalSub, false, binaryBody<arith::SubIOp>};
 const ElementwiseSpec kMul{binaryBody<arith::MulFOp>, binaryBody<arith::MulIOp>,
-                           evalMul};
+                           evalMul, false, binaryBody<arith::MulIOp>};
 const ElementwiseSpec kDiv{binaryBody<arith::DivFOp>,
-                           binaryBody<arith::DivSIOp>, evalDiv};
+                           binaryBody<arith::DivSIOp>, evalDiv, false,
+                           binaryBody<arith::DivUIOp>};
 const ElementwiseSpec kPow{powFloatBody, powIntBody, nullptr};
-const ElementwiseSpec kMod{binaryBody<arith::RemFOp>, modIntBody, evalMod};
+// Unsigned: the remainder has no sign to fix, fmod or not.
+const ElementwiseSpec kMod{binaryBody<arith::RemFOp>, modIntBody, evalMod,
+                           false, binaryBody<arith::RemUIOp>};
 const ElementwiseSpec kFMod{binaryBody<arith::RemFOp>,
-                            binaryBody<arith::RemSIOp>, nullptr};
+                            binaryBody<arith::RemSIOp>, nullptr, false,
+                            binaryBody<arith::RemUIOp>};
 const ElementwiseSpec kEqual{cmpfBody<arith::CmpFPredicate::OEQ>,
-                             cmpiBody<arith::CmpIPredicate::eq>, evalEq, true};
+                             cmpiBody<arith::CmpIPredicate::eq>, evalEq, true,
+                             cmpiBody<arith::CmpIPredicate::eq>};
 const ElementwiseSpec kLess{cmpfBody<arith::CmpFPredicate::OLT>,
-                            cmpiBody<arith::CmpIPredicate::slt>, evalLt, true};
+                            cmpiBody<arith::CmpIPredicate::slt>, evalLt, true,
+                            cmpiBody<arith::CmpIPredicate::ult>};
 const ElementwiseSpec kLessOrEqual{cmpfBody<arith::CmpFPredicate::OLE>,
                                    cmpiBody<arith::CmpIPredicate::sle>, evalLe,
-                                   true};
+                                   true, cmpiBody<arith::CmpIPredicate::ule>};
 const ElementwiseSpec kGreater{cmpfBody<arith::CmpFPredicate::OGT>,
                                cmpiBody<arith::CmpIPredicate::sgt>, evalGt,
-                               true};
-const ElementwiseSpec kGreaterOrEqual{cmpfBody<arith::CmpFPredicate::OGE>,
-                                      cmpiBody<arith::CmpIPredicate::sge>,
-                                      evalGe, true};
+                               true, cmpiBody<arith::CmpIPredicate::ugt>};
+const ElementwiseSpec kGreaterOrEqual{
+    cmpfBody<arith::CmpFPredicate::OGE>, cmpiBody<arith::CmpIPredicate::sge>,
+    evalGe, true, cmpiBody<arith::CmpIPredicate::uge>};
 const ElementwiseSpec kAnd{nullptr, binaryBody<arith::AndIOp>, evalAnd};
 const ElementwiseSpec kOr{nullptr, binaryBody<arith::OrIOp>, evalOr};
 const ElementwiseSpec kXor{nullptr, binaryBody<arith::XOrIOp>, evalXor};
 const ElementwiseSpec kNot{nullptr, notBody, evalNot};
 const ElementwiseSpec kNeg{unaryBody<arith::NegFOp>, negIntBody, evalNeg};
 const ElementwiseSpec kAbs{unaryBody<math::AbsFOp>, unaryBody<math::AbsIOp>,
-                           evalAbs};
+                           evalAbs, false, identityBody};
 const ElementwiseSpec kSqrt{unaryBody<math::SqrtOp>, nullptr, nullptr};
 const ElementwiseSpec kReciprocal{reciprocalBody, nullptr, nullptr};
 const ElementwiseSpec kExp{unaryBody<math::ExpOp>, nullptr, nullptr};
@@ -303,7 +322,8 @@ const ElementwiseSpec kFloor{unaryBody<math::FloorOp>, nullptr, nullptr};
 const ElementwiseSpec kCeil{unaryBody<math::CeilOp>, nullptr, nullptr};
 const ElementwiseSpec kIsNaN{isNaNBody, nullptr, nullptr, true};
 const ElementwiseSpec kSign{signFloatBody, nullptr, nullptr};
-const ElementwiseSpec kWhere{selectBody, selectBody, evalWhere};
+const ElementwiseSpec kWhere{selectBody, selectBody, evalWhere, false,
+                             selectBody};
 
 template <const ElementwiseSpec &Spec>
 LogicalResult convertUnary(NodeContext &ctx) {
@@ -379,7 +399,14 @@ template <bool IsMax> LogicalResult convertMinMax(NodeContext &ctx) {
                     : (Value)arith::MinSIOp::create(b, loc, r, v);
         return r;
       },
-      IsMax ? evalMax : evalMin};
+      IsMax ? evalMax : evalMin, false,
+      [](OpBuilder &b, Location loc, ValueRange args) {
+        Value r = args[0];
+        for (Value v : args.drop_front())
+          r = IsMax ? (Value)arith::MaxUIOp::create(b, loc, r, v)
+                    : (Value)arith::MinUIOp::create(b, loc, r, v);
+        return r;
+      }};
   return convertElementwise(ctx, spec, inputs);
 }
 
@@ -407,8 +434,8 @@ LogicalResult convertLeakyRelu(NodeContext &ctx) {
   Value result = buildElementwise(
       ctx, {x}, t, [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         Value zero = scalarConstant(b, loc, t, 0.0);
-        Value scaled = arith::MulFOp::create(
-            b, loc, args[0], scalarConstant(b, loc, t, alpha));
+        Value scaled = arith::MulFOp::create(b, loc, args[0],
+                                             scalarConstant(b, loc, t, alpha));
         Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                           args[0], zero);
         return arith::SelectOp::create(b, loc, pos, args[0], scaled);
@@ -442,8 +469,8 @@ LogicalResult convertGelu(NodeContext &ctx) {
               b, loc, v, arith::MulFOp::create(b, loc, v, v));
           Value poly = arith::AddFOp::create(
               b, loc, v, arith::MulFOp::create(b, loc, cube, c(0.044715)));
-          Value scaled = arith::MulFOp::create(b, loc, poly,
-                                               c(std::sqrt(2.0 / M_PI)));
+          Value scaled =
+              arith::MulFOp::create(b, loc, poly, c(std::sqrt(2.0 / M_PI)));
           inner = math::TanhOp::create(b, loc, scaled);
         }
         Value onePlus = arith::AddFOp::create(b, loc, inner, c(1.0));
@@ -494,21 +521,24 @@ LogicalResult convertClip(NodeContext &ctx) {
       return ctx.fail("bounds must have the input's element type");
     operands.push_back(bound);
   }
+  bool isUnsigned = isUnsignedInteger(t);
   Value result = buildElementwise(
       ctx, operands, t, [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value v = args[0];
+        Value v = toSignless(b, loc, args[0]);
         unsigned next = 1;
         if (hasMin) {
-          Value lo = args[next++];
-          v = isFloat ? (Value)arith::MaximumFOp::create(b, loc, v, lo)
-                      : (Value)arith::MaxSIOp::create(b, loc, v, lo);
+          Value lo = toSignless(b, loc, args[next++]);
+          v = isFloat      ? (Value)arith::MaximumFOp::create(b, loc, v, lo)
+              : isUnsigned ? (Value)arith::MaxUIOp::create(b, loc, v, lo)
+                           : (Value)arith::MaxSIOp::create(b, loc, v, lo);
         }
         if (hasMax) {
-          Value hi = args[next++];
-          v = isFloat ? (Value)arith::MinimumFOp::create(b, loc, v, hi)
-                      : (Value)arith::MinSIOp::create(b, loc, v, hi);
+          Value hi = toSignless(b, loc, args[next++]);
+          v = isFloat      ? (Value)arith::MinimumFOp::create(b, loc, v, hi)
+              : isUnsigned ? (Value)arith::MinUIOp::create(b, loc, v, hi)
+                           : (Value)arith::MinSIOp::create(b, loc, v, hi);
         }
-        return v;
+        return fromSignless(b, loc, v, t);
       });
   if (!result)
     return failure();
@@ -534,9 +564,9 @@ LogicalResult castTo(NodeContext &ctx, Type to) {
   if (const KnownInts *known = ctx.known(0); known && to.isSignlessInteger()) {
     KnownInts converted;
     for (std::optional<int64_t> v : *known)
-      converted.push_back(v ? std::optional<int64_t>(to.isInteger(1) ? *v != 0
-                                                                     : *v)
-                            : std::nullopt);
+      converted.push_back(
+          v ? std::optional<int64_t>(to.isInteger(1) ? *v != 0 : *v)
+            : std::nullopt);
     return ctx.setKnownOutput(0, converted, type.getShape(), to, runtime);
   }
   Value result = runtime();
@@ -584,8 +614,8 @@ LogicalResult convertDropout(NodeContext &ctx) {
   ctx.setOutput(0, x);
   if (ctx.hasOutput(1)) {
     auto type = cast<RankedTensorType>(x.getType());
-    Value t = arith::ConstantOp::create(ctx.b, ctx.loc,
-                                        ctx.b.getBoolAttr(true));
+    Value t =
+        arith::ConstantOp::create(ctx.b, ctx.loc, ctx.b.getBoolAttr(true));
     ctx.setOutput(1, filledTensor(ctx.b, ctx.loc, type.getShape(),
                                   ctx.b.getI1Type(),
                                   dynamicSizes(ctx.b, ctx.loc, x), t));

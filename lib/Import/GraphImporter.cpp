@@ -489,7 +489,7 @@ LogicalResult GraphImporter::importInto(ModuleOp module) {
       if (tensor && failed(weights.check(*tensor, loc)))
         return failure();
     }
-    if (failed(ctx.checkInputTypes()))
+    if (failed(ctx.checkInputTypes()) || failed(ctx.checkUnsignedInputs()))
       return failure();
     if (failed(registry.lookup(node.op_type(), domain)(ctx)))
       return failure();

@@ -42,10 +42,9 @@ onebit::importer::broadcastShapes(NodeContext &ctx, ArrayRef<Value> operands) {
       if (d == 1)
         continue;
       if (shape[i] != 1 && shape[i] != d) {
-        ctx.emitError() << "cannot broadcast input '"
-                        << ctx.inputName(index) << "' of shape "
-                        << formatShape(s) << " (dim " << j << " is " << d
-                        << ", others have " << shape[i] << ")";
+        ctx.emitError() << "cannot broadcast input '" << ctx.inputName(index)
+                        << "' of shape " << formatShape(s) << " (dim " << j
+                        << " is " << d << ", others have " << shape[i] << ")";
         return failure();
       }
       shape[i] = d;
@@ -156,12 +155,38 @@ Value onebit::importer::buildElementwise(NodeContext &ctx,
   return generic.getResult(0);
 }
 
+bool onebit::importer::isUnsignedInteger(Type type) {
+  auto integer = dyn_cast<IntegerType>(type);
+  return integer && integer.isUnsigned();
+}
+
+Value onebit::importer::toSignless(OpBuilder &b, Location loc, Value value) {
+  auto integer = dyn_cast<IntegerType>(value.getType());
+  if (!integer || integer.isSignless())
+    return value;
+  return UnrealizedConversionCastOp::create(
+             b, loc, b.getIntegerType(integer.getWidth()), value)
+      .getResult(0);
+}
+
+Value onebit::importer::fromSignless(OpBuilder &b, Location loc, Value value,
+                                     Type to) {
+  if (!isUnsignedInteger(to) || value.getType() == to)
+    return value;
+  return UnrealizedConversionCastOp::create(b, loc, to, value).getResult(0);
+}
+
 Value onebit::importer::scalarConstant(OpBuilder &b, Location loc, Type type,
                                        double value) {
   if (auto floatType = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(floatType, value));
   if (type.isIndex())
     return indexConstant(b, loc, static_cast<int64_t>(value));
+  if (isUnsignedInteger(type)) {
+    // arith.constant is signless: the same bits, cast.
+    Type signless = b.getIntegerType(type.getIntOrFloatBitWidth());
+    return fromSignless(b, loc, scalarConstant(b, loc, signless, value), type);
+  }
   return arith::ConstantOp::create(
       b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
 }
@@ -181,6 +206,29 @@ Value onebit::importer::castScalar(OpBuilder &b, Location loc, Value value,
   Type from = value.getType();
   if (from == to)
     return value;
+  if (isUnsignedInteger(from) || isUnsignedInteger(to)) {
+    // The signless cast with unsigned conversions where a side is unsigned
+    // (zero extension, uitofp, fptoui); the bits then take `to`'s type.
+    bool fromUnsigned = isUnsignedInteger(from);
+    Value x = toSignless(b, loc, value);
+    Type signlessTo = isUnsignedInteger(to)
+                          ? b.getIntegerType(to.getIntOrFloatBitWidth())
+                          : to;
+    Value result;
+    if (isa<FloatType>(signlessTo))
+      result = fromUnsigned
+                   ? (Value)arith::UIToFPOp::create(b, loc, signlessTo, x)
+                   : castScalar(b, loc, x, signlessTo);
+    else if (isa<FloatType>(x.getType()))
+      result = arith::FPToUIOp::create(b, loc, signlessTo, x);
+    else if (signlessTo.isInteger(1) || !fromUnsigned ||
+             x.getType().getIntOrFloatBitWidth() >=
+                 signlessTo.getIntOrFloatBitWidth())
+      result = castScalar(b, loc, x, signlessTo);
+    else
+      result = arith::ExtUIOp::create(b, loc, signlessTo, x);
+    return fromSignless(b, loc, result, to);
+  }
   auto fromFloat = dyn_cast<FloatType>(from);
   auto toFloat = dyn_cast<FloatType>(to);
   if (fromFloat && toFloat) {
@@ -208,8 +256,7 @@ Value onebit::importer::castScalar(OpBuilder &b, Location loc, Value value,
   // Integer to integer.
   if (to.isInteger(1)) {
     Value zero = scalarConstant(b, loc, from, 0);
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value,
-                                 zero);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value, zero);
   }
   unsigned fromWidth = from.getIntOrFloatBitWidth();
   unsigned toWidth = to.getIntOrFloatBitWidth();
@@ -312,9 +359,9 @@ onebit::importer::runtimeAxisValues(NodeContext &ctx, unsigned operand,
   SmallVector<Value> axes;
   for (int64_t j = 0; j < axesType.getDimSize(0); ++j) {
     Value axis = extractIndex(ctx, operand, j);
-    Value negative = arith::CmpIOp::create(
-        ctx.b, ctx.loc, arith::CmpIPredicate::slt, axis,
-        indexConstant(ctx.b, ctx.loc, 0));
+    Value negative =
+        arith::CmpIOp::create(ctx.b, ctx.loc, arith::CmpIPredicate::slt, axis,
+                              indexConstant(ctx.b, ctx.loc, 0));
     Value wrapped = arith::AddIOp::create(ctx.b, ctx.loc, axis,
                                           indexConstant(ctx.b, ctx.loc, rank));
     axes.push_back(
@@ -360,8 +407,8 @@ SmallVector<Value> onebit::importer::keptSizes(OpBuilder &b, Location loc,
     for (int64_t k = 0; k < resultRank; ++k) {
       Value here = b.createOrFold<arith::AndIOp>(
           loc, kept,
-          b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                        position, indexConstant(b, loc, k)));
+          b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, position,
+                                        indexConstant(b, loc, k)));
       result[k] = b.createOrFold<arith::SelectOp>(loc, here, size, result[k]);
     }
     position = b.createOrFold<arith::AddIOp>(

@@ -263,6 +263,9 @@ public:
   /// Checks the inputs' element types against the op's ONNX type
   /// constraints (TypeConstraints.cpp); reports the first violation.
   LogicalResult checkInputTypes();
+  /// Refuses unsigned integer inputs to an op whose importer has no
+  /// unsigned arithmetic (TypeConstraints.cpp).
+  LogicalResult checkUnsignedInputs();
 };
 
 //===----------------------------------------------------------------------===//
@@ -298,6 +301,16 @@ Value generateTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 Value dimSize(OpBuilder &b, Location loc, Value tensor, int64_t dim);
 /// Dynamic sizes of `tensor`, in order.
 SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value tensor);
+
+/// Unsigned ONNX tensors (uint8..uint64) carry `ui<N>` elements through the
+/// import; arith works on signless integers only, so scalar code reads them
+/// through these casts (unrealized_conversion_cast, dropped with the
+/// signedness when the module is lowered) and picks the unsigned ops itself.
+bool isUnsignedInteger(Type type);
+/// `value` as a signless integer of its width (unchanged unless unsigned).
+Value toSignless(OpBuilder &b, Location loc, Value value);
+/// A signless `value` as `to` (unchanged unless `to` is unsigned).
+Value fromSignless(OpBuilder &b, Location loc, Value value, Type to);
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t value);
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);

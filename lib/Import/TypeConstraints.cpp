@@ -17,6 +17,8 @@
 #include "onnx/defs/data_type_utils.h"
 #include "onnx/defs/schema.h"
 
+#include "llvm/ADT/StringSet.h"
+
 #include <map>
 
 using namespace mlir;
@@ -40,14 +42,49 @@ bool admits(MLIRContext *context, const onnx::OpSchema::FormalParameter &formal,
     const onnx::TypeProto &proto =
         onnx::Utils::DataTypeUtils::ToTypeProto(allowed);
     if (proto.has_tensor_type() &&
-        elementTypeFor(context, proto.tensor_type().elem_type()) ==
-            elementType)
+        elementTypeFor(context, proto.tensor_type().elem_type()) == elementType)
       return true;
   }
   return false;
 }
 
+/// The ops whose importers handle unsigned integer (ui<N>) operands: those
+/// that pick unsigned arithmetic, and those that only move elements. Any
+/// other op given one is refused by name rather than built with signed
+/// arithmetic (or IR that does not verify).
+bool takesUnsignedIntegers(StringRef opType) {
+  static const llvm::StringSet<> ops = {
+      // Arithmetic and comparisons with unsigned bodies.
+      "Add", "Sub", "Mul", "Div", "Mod", "Max", "Min", "Abs", "Clip", "Pow",
+      "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Where",
+      "Cast", "CastLike",
+      // Data movement: the elements are copied, never computed on.
+      "Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose",
+      "Concat", "Slice", "Gather", "Expand", "Shape", "Size"};
+  return ops.contains(opType);
+}
+
 } // namespace
+
+LogicalResult NodeContext::checkUnsignedInputs() {
+  if (takesUnsignedIntegers(node.op_type()))
+    return success();
+  for (unsigned i = 0; i < numInputs(); ++i) {
+    if (!hasInput(i))
+      continue;
+    Type elementType;
+    if (Value v = graph.values.lookup(inputName(i)))
+      elementType = cast<RankedTensorType>(v.getType()).getElementType();
+    else if (onnx::TensorProto *tensor = graph.initializer(inputName(i)))
+      elementType = elementTypeFor(context(), tensor->data_type());
+    if (elementType && isUnsignedInteger(elementType))
+      return fail("input '" + inputName(i) + "' has element type " +
+                  onnxNameOf(context(), elementType) +
+                  ": unsigned integers are not supported by the importer's " +
+                  node.op_type() + " yet");
+  }
+  return success();
+}
 
 LogicalResult NodeContext::checkInputTypes() {
   std::string domain = canonicalDomain(node.domain()).str();
@@ -108,8 +145,7 @@ LogicalResult NodeContext::checkInputTypes() {
                   ", which " + node.op_type() + " does not accept");
     // A heterogeneous variadic input (Concat's are not; Loop's would be)
     // binds nothing.
-    if (formal.GetOption() ==
-            onnx::OpSchema::FormalParameterOption::Variadic &&
+    if (formal.GetOption() == onnx::OpSchema::FormalParameterOption::Variadic &&
         !formal.GetIsHomogeneous())
       continue;
     auto [it, inserted] =

@@ -43,9 +43,19 @@ Type onebit::importer::elementTypeFor(MLIRContext *context, int32_t onnxType) {
     return b.getI8Type();
   case onnx::TensorProto::BOOL:
     return b.getI1Type();
+  // Unsigned tensors keep their signedness in the type through the import,
+  // so that each op picks unsigned arithmetic and the schema checks tell
+  // uint8 from int8; the lowering makes them signless (SignlessIntegers.cpp).
+  case onnx::TensorProto::UINT8:
+    return IntegerType::get(context, 8, IntegerType::Unsigned);
+  case onnx::TensorProto::UINT16:
+    return IntegerType::get(context, 16, IntegerType::Unsigned);
+  case onnx::TensorProto::UINT32:
+    return IntegerType::get(context, 32, IntegerType::Unsigned);
+  case onnx::TensorProto::UINT64:
+    return IntegerType::get(context, 64, IntegerType::Unsigned);
   default:
-    // Unsigned types would need unsigned arithmetic throughout; strings and
-    // complex numbers have no place in these graphs.
+    // Strings and complex numbers have no place in these graphs.
     return {};
   }
 }
@@ -72,8 +82,9 @@ static std::string blobName(StringRef name) {
 }
 
 /// The typed-field payload of `tensor` in raw little-endian layout.
-static FailureOr<std::vector<char>> decodeTypedFields(
-    const onnx::TensorProto &tensor, Type type, int64_t numElements) {
+static FailureOr<std::vector<char>>
+decodeTypedFields(const onnx::TensorProto &tensor, Type type,
+                  int64_t numElements) {
   std::vector<char> bytes;
   auto expect = [&](int64_t count) { return count == numElements; };
   if (type.isF32()) {
@@ -86,14 +97,24 @@ static FailureOr<std::vector<char>> decodeTypedFields(
       return failure();
     bytes.resize(numElements * 8);
     std::memcpy(bytes.data(), tensor.double_data().data(), bytes.size());
+  } else if (type.isUnsignedInteger(64) || type.isUnsignedInteger(32)) {
+    // uint32 and uint64 live in uint64_data.
+    if (!expect(tensor.uint64_data_size()))
+      return failure();
+    size_t width = storageBytes(type);
+    bytes.resize(numElements * width);
+    for (int64_t i = 0; i < numElements; ++i) {
+      uint64_t v = tensor.uint64_data(i);
+      std::memcpy(bytes.data() + i * width, &v, width);
+    }
   } else if (type.isInteger(64)) {
     if (!expect(tensor.int64_data_size()))
       return failure();
     bytes.resize(numElements * 8);
     std::memcpy(bytes.data(), tensor.int64_data().data(), bytes.size());
   } else {
-    // int32, int16, int8, bool, float16 and bfloat16 (as bit patterns) all
-    // live in int32_data.
+    // int32, (u)int16, (u)int8, bool, float16 and bfloat16 (as bit patterns)
+    // all live in int32_data.
     if (!expect(tensor.int32_data_size()))
       return failure();
     size_t width = storageBytes(type);
@@ -209,8 +230,11 @@ LogicalResult WeightReader::check(const onnx::TensorProto &tensor,
                    << byteSize;
     return failure();
   }
+  bool inUint64Data =
+      elementType.isUnsignedInteger(32) || elementType.isUnsignedInteger(64);
   int64_t values = elementType.isF32()         ? tensor.float_data_size()
                    : elementType.isF64()       ? tensor.double_data_size()
+                   : inUint64Data              ? tensor.uint64_data_size()
                    : elementType.isInteger(64) ? tensor.int64_data_size()
                                                : tensor.int32_data_size();
   if (values == numElements)

@@ -13,10 +13,11 @@ struct DTypeDescription {
 
 constexpr DTypeDescription kDTypes[] = {
     {ONEBIT_FLOAT32, "float32", 4},   {ONEBIT_UINT8, "uint8", 1},
-    {ONEBIT_INT8, "int8", 1},         {ONEBIT_INT16, "int16", 2},
-    {ONEBIT_INT32, "int32", 4},
+    {ONEBIT_INT8, "int8", 1},         {ONEBIT_UINT16, "uint16", 2},
+    {ONEBIT_INT16, "int16", 2},       {ONEBIT_INT32, "int32", 4},
     {ONEBIT_INT64, "int64", 8},       {ONEBIT_BOOL, "bool", 1},
     {ONEBIT_FLOAT16, "float16", 2},   {ONEBIT_FLOAT64, "float64", 8},
+    {ONEBIT_UINT32, "uint32", 4},     {ONEBIT_UINT64, "uint64", 8},
     {ONEBIT_BFLOAT16, "bfloat16", 2},
 };
 

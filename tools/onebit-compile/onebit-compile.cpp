@@ -47,6 +47,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <sys/resource.h>
 
 using namespace mlir;
 using namespace onebit;
@@ -64,18 +65,18 @@ enum class Emit { OnnxIR, Onebit, Linalg, LLVM, Obj, So };
 
 cl::OptionCategory category("onebit-compile options");
 
-cl::opt<std::string> inputPath(cl::Positional, cl::Required,
-                               cl::desc("<model.onnx | model.onnxtxt | model.mlir>"),
-                               cl::cat(category));
+cl::opt<std::string>
+    inputPath(cl::Positional, cl::Required,
+              cl::desc("<model.onnx | model.onnxtxt | model.mlir>"),
+              cl::cat(category));
 cl::opt<std::string> outputPath("o", cl::desc("Output file"),
                                 cl::value_desc("path"), cl::Required,
                                 cl::cat(category));
-cl::opt<Target> target("target", cl::desc("Where the model runs"),
-                       cl::init(Target::Cpu),
-                       cl::values(clEnumValN(Target::Cpu, "cpu", "this CPU"),
-                                  clEnumValN(Target::Cuda, "cuda",
-                                             "an NVIDIA GPU")),
-                       cl::cat(category));
+cl::opt<Target>
+    target("target", cl::desc("Where the model runs"), cl::init(Target::Cpu),
+           cl::values(clEnumValN(Target::Cpu, "cpu", "this CPU"),
+                      clEnumValN(Target::Cuda, "cuda", "an NVIDIA GPU")),
+           cl::cat(category));
 cl::opt<Quantize> quantize(
     "quantize", cl::desc("How linear layers are quantized"),
     cl::init(Quantize::Auto),
@@ -94,12 +95,12 @@ cl::opt<quant::Granularity> granularity(
     cl::values(clEnumValN(quant::Granularity::PerTensor, "tensor", ""),
                clEnumValN(quant::Granularity::PerChannel, "channel", "")),
     cl::cat(category));
-cl::opt<quant::SvidSolver> svidSolver(
-    "svid-solver", cl::desc("SVID rank-1 solver"),
-    cl::init(quant::SvidSolver::Nmf),
-    cl::values(clEnumValN(quant::SvidSolver::Nmf, "nmf", ""),
-               clEnumValN(quant::SvidSolver::Svd, "svd", "")),
-    cl::cat(category));
+cl::opt<quant::SvidSolver>
+    svidSolver("svid-solver", cl::desc("SVID rank-1 solver"),
+               cl::init(quant::SvidSolver::Nmf),
+               cl::values(clEnumValN(quant::SvidSolver::Nmf, "nmf", ""),
+                          clEnumValN(quant::SvidSolver::Svd, "svd", "")),
+               cl::cat(category));
 cl::opt<std::string> skip("skip",
                           cl::desc("Leave layers whose name fully matches "
                                    "this regex in float"),
@@ -111,10 +112,10 @@ cl::opt<bool> int8Activations("int8-activations",
                               cl::desc("W1.58A8: int8 per-token activations "
                                        "in ternary layers"),
                               cl::cat(category));
-cl::list<std::string> inputShapes(
-    "input-shape",
-    cl::desc("Specialize an input: NAME=D0xD1x... (repeatable)"),
-    cl::value_desc("NAME=DIMS"), cl::cat(category));
+cl::list<std::string>
+    inputShapes("input-shape",
+                cl::desc("Specialize an input: NAME=D0xD1x... (repeatable)"),
+                cl::value_desc("NAME=DIMS"), cl::cat(category));
 cl::opt<Emit> emit(
     "emit", cl::desc("What to write"), cl::init(Emit::So),
     cl::values(clEnumValN(Emit::OnnxIR, "onnx-ir", "the imported MLIR"),
@@ -143,10 +144,21 @@ cl::opt<bool> verbose("v", cl::desc("Print each phase as it runs"),
 // Phases
 //===----------------------------------------------------------------------===//
 
-/// Prints "[k/n] what" under -v and keeps each phase's wall time.
+/// Prints "[k/n] what" under -v as each phase starts and its wall time (with
+/// the process's peak memory so far) as it ends, and keeps the times for the
+/// report. Big models take minutes: the user sees where they go.
 class PhaseLog {
 public:
   explicit PhaseLog(unsigned total) : total(total) {}
+  ~PhaseLog() {
+    finish();
+    if (verbose && index == total) {
+      double sum = 0;
+      for (const auto &phase : times)
+        sum += phase.second;
+      llvm::errs() << llvm::formatv("total {0:F2} s\n", sum);
+    }
+  }
 
   void begin(StringRef name) {
     finish();
@@ -159,16 +171,26 @@ public:
   void finish() {
     if (current.empty())
       return;
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     times.push_back({current, seconds});
     current.clear();
+    if (verbose)
+      llvm::errs() << llvm::formatv("      {0:F2} s, peak memory {1} MiB\n",
+                                    seconds, peakResidentMiB());
   }
 
   std::vector<std::pair<std::string, double>> times;
 
 private:
+  static long peakResidentMiB() {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0)
+      return 0;
+    return usage.ru_maxrss / 1024; // Linux reports kilobytes
+  }
+
   unsigned total;
   unsigned index = 0;
   std::string current;
@@ -257,8 +279,7 @@ llvm::json::Value reportJson(ArrayRef<LayerQuantReport> layers,
         {"shape", llvm::json::Array{layer.rows, layer.cols}},
         {"bytes_before", layer.floatBytes},
         {"bytes_after", layer.packedBytes},
-        {"bits_per_weight",
-         weights ? 8.0 * layer.packedBytes / weights : 0.0},
+        {"bits_per_weight", weights ? 8.0 * layer.packedBytes / weights : 0.0},
         {"lossless", layer.lossless},
     };
     if (layer.form != "float" && !layer.lossless)
@@ -269,14 +290,12 @@ llvm::json::Value reportJson(ArrayRef<LayerQuantReport> layers,
   }
   llvm::json::Array phaseArray;
   for (const auto &[name, seconds] : phases.times)
-    phaseArray.push_back(llvm::json::Object{{"name", name}, {"seconds", seconds}});
+    phaseArray.push_back(
+        llvm::json::Object{{"name", name}, {"seconds", seconds}});
   return llvm::json::Object{
-      {"input", inputPath.getValue()},
-      {"output", outputPath.getValue()},
-      {"quantize", quantizeName},
-      {"layers", std::move(layerArray)},
-      {"weight_bytes_before", floatBytes},
-      {"weight_bytes_after", packedBytes},
+      {"input", inputPath.getValue()},     {"output", outputPath.getValue()},
+      {"quantize", quantizeName},          {"layers", std::move(layerArray)},
+      {"weight_bytes_before", floatBytes}, {"weight_bytes_after", packedBytes},
       {"phases", std::move(phaseArray)},
   };
 }
@@ -373,7 +392,8 @@ int compile(const char *argv0) {
     return writeMLIR(*module);
   }
 
-  phases.begin((Twine("Quantizing linear layers (") + quantizeName() + ")").str());
+  phases.begin(
+      (Twine("Quantizing linear layers (") + quantizeName() + ")").str());
   LayerQuantizationOptions options;
   options.method =
       quantize == Quantize::Svid ? QuantMethod::Svid : QuantMethod::Absmean;
@@ -477,8 +497,7 @@ int compile(const char *argv0) {
         findRuntimeLibrary(argv0, RuntimeLibrary::Core)};
     if (target == Target::Cuda)
       runtimes.push_back(findRuntimeLibrary(argv0, RuntimeLibrary::Cuda));
-    if (llvm::Error error =
-            linkSharedLibrary(objectPath, runtimes, out.temp()))
+    if (llvm::Error error = linkSharedLibrary(objectPath, runtimes, out.temp()))
       return fail(llvm::toString(std::move(error)));
   }
   phases.finish();
@@ -489,8 +508,8 @@ int compile(const char *argv0) {
     if (ec)
       return fail("cannot write the report '" + reportPath +
                   "': " + ec.message());
-    report << llvm::formatv("{0:2}", reportJson(*layers, phases,
-                                                 quantizeName()))
+    report << llvm::formatv("{0:2}",
+                            reportJson(*layers, phases, quantizeName()))
            << "\n";
   }
   if (llvm::Error error = out.keep())
