@@ -2,13 +2,16 @@
 # The main job: quantize the bundled example MLP with onebit-opt, then compile
 # the bundled BitNet decoder export (ONNX) to a self-contained model.so with
 # onebit-compile and run it through the Python session, printing its outputs,
-# their distance from onnxruntime's and the time per run.
+# their distance from onnxruntime's and the time per run; then compile a
+# LLaMA-like model too large for the cache in float and ternary and print
+# what each token costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 scripts/build.sh onebit-opt onebit-compile OnebitRuntime
 
+python="${ONEBIT_VENV:-$PWD/.venv}/bin/python"
 opt=build/bin/onebit-opt
 compile=build/bin/onebit-compile
 # Long constants and blobs are elided so the IR stays readable.
@@ -30,5 +33,8 @@ echo "== 4. the same model kept in float"
 $compile "$model" --quantize=none -o build/example/bitnet-float.so
 echo
 echo "== 5. Both through the Python session (onebit.InferenceSession)"
-python3 examples/run_model.py --io test/models/bitnet-torchscript/io_2x16.npz \
+"$python" examples/run_model.py --io test/models/bitnet-torchscript/io_2x16.npz \
   build/example/bitnet-float.so build/example/bitnet-ternary.so
+echo
+echo "== 6. A model whose weights stream from memory: float against ternary, one token"
+"$python" examples/streaming_model.py --compiler "$compile" --work build/example/streaming
