@@ -13,7 +13,8 @@ def LowerToLinalg : Pass<"onebit-lower-to-linalg"> {
     matrix, multiplied with `linalg.matmul` (transposed B), and the scales,
     value vectors, bias and activation quantization are `linalg.generic`
     elementwise ops. It is deliberately simple: it is the numeric oracle that
-    the fast CPU and GPU lowerings are checked against.
+    the fast CPU and GPU lowerings are checked against. `onebit.check` stays
+    (`--onebit-insert-shape-checks` lowers it).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
@@ -160,7 +161,9 @@ def InsertShapeChecks : Pass<"onebit-insert-shape-checks", "::mlir::ModuleOp"> {
     integer ops). The CUDA pipeline also runs it once its reshapes have
     become expand_shape ops. A failed check calls
     `onebit_shape_check_failed("<node>: ...")` from the runtime, which ends
-    the run with that message as its error instead of returning.
+    the run with that message as its error instead of returning. The
+    `onebit.check` ops the importer emits (Gather indices within their axis,
+    dynamic dimensions that meet in a broadcast) become the same call.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
@@ -223,6 +226,21 @@ def ExpandShapeToReinterpretCast : Pass<"onebit-expand-shape-to-reinterpret-cast
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def ExpandBFloat16 : Pass<"onebit-expand-bfloat16"> {
+  let summary = "Rewrite conversions between f32 and bf16 into integer "
+                "arithmetic";
+  let description = [{
+    `arith.truncf` from f32 to bf16 (round to nearest even, NaN kept quiet)
+    and `arith.extf` from bf16 to f32 become bitcasts, shifts and integer
+    adds, on scalars and vectors, through upstream's bf16 expansion
+    patterns. Without it LLVM lowers the truncation, on CPUs without
+    AVX-512 BF16, to a call to `__truncsfbf2`, which not every C runtime
+    library provides: the model would link on one machine and not another.
+    Run it before `--convert-arith-to-llvm`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 def LowerToGPUKernels : Pass<"onebit-lower-to-gpu-kernels"> {

@@ -183,4 +183,37 @@ def Onebit_SignLinearOp : Onebit_Op<"sign_linear", [Pure]> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// CheckOp
+//===----------------------------------------------------------------------===//
+
+def Onebit_CheckOp : Onebit_Op<"check"> {
+  let summary = "End the run with an error unless a condition holds";
+  let description = [{
+    A promise about the data that the code after it relies on and the input
+    may break: the indices of a Gather lie within the axis they index, two
+    dimensions that the model leaves dynamic agree where they meet in a
+    broadcast. The importer emits the condition as ordinary IR (a min/max
+    over an index tensor, a comparison of dims) outside the loops that rely
+    on it, and the message naming the node.
+
+    When `condition` is false at run time, the run ends there and returns
+    `message` as its error, followed by ": <value>" when a `value` (the
+    offending index, say) is given; nothing after the check runs, and the
+    buffers the run had allocated are freed. `onebit-insert-shape-checks`
+    lowers it to a branch to the runtime's `onebit_shape_check_failed`
+    (`onebit_shape_check_failed_at` with a value).
+
+    ```mlir
+    onebit.check %in_range, "Gather node 'embed': an index is out of range" at %index : i64
+    ```
+  }];
+  let arguments = (ins I1:$condition, StrAttr:$message, Optional<I64>:$value);
+  // A check whose condition folded to true (two operands of one dynamic
+  // size, an index tensor of constants) is removed.
+  let hasCanonicalizeMethod = 1;
+  let assemblyFormat =
+      "$condition `,` $message (`at` $value^ `:` type($value))? attr-dict";
+}
+
 #endif // ONEBIT_OPS_TD

@@ -21,8 +21,14 @@ toolkit) and the models run where the GPU is:
       an empty sequence (1 x 0), which must give onnxruntime's outputs where
       onnxruntime gives any, and otherwise may be refused by a run-time
       shape check but never end in a CUDA error: the session must still
-      give the saved outputs afterwards. Prints one line per build and
-      shape and exits non-zero on any mismatch.
+      give the saved outputs afterwards; then feeds each float build token
+      ids past its vocabulary and below minus it, which must be refused
+      naming a Gather node (as onnxruntime refuses them), 1,000 times, with
+      the GPU's free memory the same before and after and the saved outputs
+      still given. Prints one line per build and shape and exits non-zero
+      on any mismatch.
+
+  --quantize none,auto (both steps) limits the builds to those listed.
 """
 
 import argparse
@@ -43,13 +49,18 @@ from saved_io import MODELS, run_all, saved_runs  # noqa: E402
 TOLERANCE = dict(rtol=1e-3, atol=1e-3)
 
 
+ALL_BUILDS = ("none", "auto", "absmean", "svid")
+SELECTED = set(ALL_BUILDS)
+
+
 def builds(model):
     """(build name, quantize flag, oracle) of a model's cuda builds."""
-    yield "none", "--quantize=none", "onnxruntime"
+    every = [("none", "--quantize=none", "onnxruntime")]
     if model.startswith("bitnet"):
-        yield "auto", "--quantize=auto", "onnxruntime"
-    yield "absmean", "--quantize=absmean", "cpu"
-    yield "svid", "--quantize=svid", "cpu"
+        every.append(("auto", "--quantize=auto", "onnxruntime"))
+    every += [("absmean", "--quantize=absmean", "cpu"),
+              ("svid", "--quantize=svid", "cpu")]
+    return [b for b in every if b[0] in SELECTED]
 
 
 def compile_model(compiler, model, out, *flags):
@@ -136,8 +147,10 @@ def check(out_dir):
                 print(f"{model + ' ' + name:36} {shape:6} {oracle:12} "
                       f"{worst:12.3g} {ms:8.2f} {'ok' if ok else 'MISMATCH'}",
                       flush=True)
-    failures += check_concurrent_runs(out_dir)
-    failures += check_empty_sequences(out_dir)
+    if "none" in SELECTED:
+        failures += check_concurrent_runs(out_dir)
+        failures += check_empty_sequences(out_dir)
+        failures += check_refused_runs(out_dir)
     print(f"{failures} mismatches")
     return 1 if failures else 0
 
@@ -195,6 +208,60 @@ def check_empty_sequences(out_dir):
     return failures
 
 
+def gpu_free_bytes():
+    """The GPU's free memory, from the driver (the primary context, which
+    the runtime uses too)."""
+    import ctypes
+    cuda = ctypes.CDLL("libcuda.so.1")
+    device, context = ctypes.c_int(), ctypes.c_void_p()
+    free, total = ctypes.c_size_t(), ctypes.c_size_t()
+    assert cuda.cuInit(0) == 0 and cuda.cuDeviceGet(ctypes.byref(device), 0) == 0
+    assert cuda.cuDevicePrimaryCtxRetain(ctypes.byref(context), device) == 0
+    assert cuda.cuCtxPushCurrent_v2(context) == 0
+    assert cuda.cuMemGetInfo_v2(ctypes.byref(free), ctypes.byref(total)) == 0
+    cuda.cuCtxPopCurrent_v2(ctypes.byref(context))
+    cuda.cuDevicePrimaryCtxRelease_v2(device)
+    return free.value
+
+
+def check_refused_runs(out_dir, times=1000):
+    """Token ids out of range on each float build: refused naming a Gather
+    node, never a CUDA error; the refused runs give their device buffers and
+    streams back (free memory unchanged over `times` of them); the session
+    then gives the saved outputs."""
+    failures = 0
+    for model in MODELS:
+        session = onebit.InferenceSession(str(out_dir / f"{model}-none-cuda.so"))
+        shape, feeds, expected = next(saved_runs(model))
+        messages, ok = set(), True
+        free_before = None
+        for i in range(times + 10):
+            if i == 10:  # the cache and the stream pool are warm
+                free_before = gpu_free_bytes()
+            bad_id = 10**9 if i % 2 else -10**9
+            bad = {k: np.full_like(v, bad_id) if k == "input_ids" else v
+                   for k, v in feeds.items()}
+            try:
+                run_all(session, bad)
+                ok = False
+                messages.add("answered")
+            except onebit.OnebitError as error:
+                text = str(error)
+                ok &= "Gather node" in text and "out of range" in text
+                messages.add(text.split(":")[0])
+        grown = free_before - gpu_free_bytes()
+        after = run_all(session, feeds)
+        usable = all(np.allclose(after[k], v, **TOLERANCE)
+                     for k, v in expected.items())
+        # The driver rounds allocations to 2 MiB pages: allow one page.
+        flat = grown <= 2 << 20
+        failures += not (ok and usable and flat)
+        print(f"{model + ' none':36} {times} refused ({'; '.join(sorted(messages))}): "
+              f"GPU memory {grown / 2**20:+.1f} MiB; then {shape} "
+              f"{'ok' if ok and usable and flat else 'MISMATCH'}", flush=True)
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="step", required=True)
@@ -203,7 +270,11 @@ def main():
     p.add_argument("--build", type=Path, default=ROOT / "build")
     c = sub.add_parser("check")
     c.add_argument("out", type=Path)
+    for step in (p, c):
+        step.add_argument("--quantize", default=",".join(ALL_BUILDS),
+                          help="the builds to make or check, comma-separated")
     args = parser.parse_args()
+    SELECTED.intersection_update(args.quantize.split(","))
     if args.step == "prepare":
         prepare(args.out, args.build.resolve())
         return 0

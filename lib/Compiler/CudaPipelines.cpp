@@ -62,9 +62,9 @@ std::string onebit::cudaToLLVMPipeline(const CudaPipelineOptions &options) {
   // a constructor that loads it.
   return llvm::formatv(
              "onebit-expand-shape-to-reinterpret-cast, "
-             "expand-strided-metadata, lower-affine, gpu-to-llvm, "
-             "finalize-memref-to-llvm, convert-math-to-llvm, "
-             "convert-math-to-libm, convert-arith-to-llvm, "
+             "expand-strided-metadata, lower-affine, onebit-expand-bfloat16, "
+             "gpu-to-llvm, finalize-memref-to-llvm{{use-generic-functions=true}, "
+             "convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm, "
              "convert-index-to-llvm, convert-cf-to-llvm, "
              "convert-func-to-llvm, convert-ub-to-llvm, "
              "reconcile-unrealized-casts, "

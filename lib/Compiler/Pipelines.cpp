@@ -44,7 +44,10 @@ std::string onebit::cpuToLLVMPipeline(const CpuPipelineOptions &options) {
   // the offsets of subviews (Slice) with affine.apply, lowered right after.
   // Shapes the model only declares are checked at run time first. The
   // generics that can be are vectorized along their output's last
-  // dimension; convert-linalg-to-loops takes the rest.
+  // dimension; convert-linalg-to-loops takes the rest. Buffers are
+  // allocated through the runtime's _mlir_memref_to_llvm_* functions, which
+  // free a run's buffers when a check ends it early (RunMemory.h), and bf16
+  // conversions become integer code that needs no libgcc helper.
   return llvm::formatv(
              "convert-bufferization-to-memref, onebit-insert-shape-checks, "
              "func.func(onebit-vectorize-generics{{vector-width={0}}), "
@@ -52,8 +55,9 @@ std::string onebit::cpuToLLVMPipeline(const CpuPipelineOptions &options) {
              "convert-vector-to-scf, lower-affine, "
              "onebit-outline-parallel-loops, "
              "convert-scf-to-cf, onebit-expand-shape-to-reinterpret-cast, "
-             "expand-strided-metadata, lower-affine, "
-             "finalize-memref-to-llvm, convert-vector-to-llvm, "
+             "expand-strided-metadata, lower-affine, onebit-expand-bfloat16, "
+             "finalize-memref-to-llvm{{use-generic-functions=true}, "
+             "convert-vector-to-llvm, "
              "convert-math-to-llvm, convert-math-to-libm, "
              "convert-vector-to-llvm, "
              "convert-arith-to-llvm, convert-index-to-llvm, "

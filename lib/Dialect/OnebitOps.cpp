@@ -1,8 +1,9 @@
-//===- OnebitOps.cpp - onebit operation verifiers -------------------------===//
+//===- OnebitOps.cpp - onebit operation verifiers and folds ---------------===//
 //
 // The verifiers check everything the op docs promise: shapes of input, result,
 // bias, scales and value vectors, the packed sizes, and the packed bits
-// themselves (no weight with both plane bits, no stray padding bits).
+// themselves (no weight with both plane bits, no stray padding bits). A
+// check that always holds canonicalizes away.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #include "onebit/Quant/Packing.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 
 using namespace mlir;
@@ -249,6 +251,13 @@ LogicalResult SignLinearOp::verify() {
                                       " elements (one per output channel)")))
       return failure();
   return verifyBias(*this, getBias(), n, getInput().getType().getElementType());
+}
+
+LogicalResult CheckOp::canonicalize(CheckOp op, PatternRewriter &rewriter) {
+  if (!matchPattern(op.getCondition(), m_One()))
+    return failure();
+  rewriter.eraseOp(op);
+  return success();
 }
 
 #define GET_OP_CLASSES

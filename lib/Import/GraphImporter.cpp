@@ -12,6 +12,7 @@
 #include "Importer.h"
 #include "ModelLoader.h"
 #include "onebit/Dialect/OnebitDialect.h"
+#include "onebit/Dialect/OnebitOps.h"
 #include "onebit/Import/OnnxImporter.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -102,6 +103,14 @@ InFlightDiagnostic NodeContext::emitError() {
        << (node.domain().empty() ? "ai.onnx" : node.domain()) << "', opset "
        << opset << "): ";
   return diag;
+}
+
+void NodeContext::checkAtRunTime(Value holds, const Twine &what,
+                                 Value value) {
+  onebit::CheckOp::create(
+      b, loc, holds,
+      b.getStringAttr(node.op_type() + " node '" + describe() + "': " + what),
+      value);
 }
 
 Value NodeContext::input(unsigned i) {

@@ -130,16 +130,37 @@ Value onebit::importer::buildElementwise(NodeContext &ctx,
     }
     maps.push_back(AffineMap::get(rank, 0, exprs, context));
   }
+  // The maps read a dynamic dim as if it had the result's size: where that
+  // size is static (> 1), or another operand's dynamic dim, the run-time
+  // sizes must agree, which the model's shapes do not promise.
   for (int64_t i = 0; i < rank; ++i) {
+    Value reference;
     if (!ShapedType::isDynamic((*shape)[i]))
-      continue;
-    for (Value v : operands) {
+      reference = indexConstant(b, loc, (*shape)[i]);
+    for (auto [index, v] : llvm::enumerate(operands)) {
       ArrayRef<int64_t> s = cast<RankedTensorType>(v.getType()).getShape();
       int64_t j = i - (rank - (int64_t)s.size());
-      if (j >= 0 && ShapedType::isDynamic(s[j])) {
-        dynSizes.push_back(tensor::DimOp::create(b, loc, v, j));
-        break;
+      if (j < 0 || !ShapedType::isDynamic(s[j]))
+        continue;
+      Value size = tensor::DimOp::create(b, loc, v, j);
+      if (!reference) {
+        reference = size;
+        dynSizes.push_back(size);
+        continue;
       }
+      // Converters also broadcast values of their own making: name the
+      // node's input only where the operand is one.
+      bool isInput = index < ctx.numInputs() &&
+                     ctx.graph.lookup(ctx.inputName(index), loc) == v;
+      std::string operand =
+          isInput ? "input '" + ctx.inputName(index).str() + "'"
+                  : "operand " + std::to_string(index) + " of the broadcast";
+      ctx.checkAtRunTime(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size,
+                                reference),
+          "dimension " + Twine(j) + " of " + operand +
+              " does not match the other inputs' at run time (onebit "
+              "broadcasts dynamic dimensions only where they are equal)");
     }
   }
   maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));

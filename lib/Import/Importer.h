@@ -254,6 +254,10 @@ public:
   }
   /// A name for the node in messages: its name, else its first output.
   std::string describe() const;
+  /// Ends the run with "<Op> node '<name>': <what>" (then ": <value>" where
+  /// an i64 `value` is given) unless `holds` (an i1) is true at run time
+  /// (onebit.check).
+  void checkAtRunTime(Value holds, const Twine &what, Value value = {});
 
   /// Normalizes an ONNX axis in [-rank, rank) to [0, rank); reports an
   /// out-of-range attribute.

@@ -4,19 +4,25 @@
 // index (wrapping negative ones as ONNX defines) and tensor.extracts the data
 // element: embedding lookups, the last-token pick of a decoder, and the
 // Gather-of-Shape idiom of the exporters (which folds at import time when the
-// shape is known). An index still out of range at run time (a token id past
-// the vocabulary, the first token of an empty sequence) reads nothing and
-// gives 0: ONNX calls it an error, which compiled code has no way to raise,
-// and the alternative is a read outside the buffer.
+// shape is known). Indices out of range at run time (a token id past the
+// vocabulary, the first token of an empty sequence) are an error in ONNX:
+// before the gather, one reduction finds the smallest and largest index and
+// an onebit.check ends the run, naming the node, unless both lie within the
+// axis (negative ones counting from the end). The gather's body still reads
+// nothing out of range (it gives 0 there), so that no path reads outside
+// the buffer.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+#include "onebit/Dialect/OnebitOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace onebit::importer;
@@ -60,6 +66,95 @@ Value extractOrZero(OpBuilder &b, Location loc, Value data,
             ValueRange{arith::ConstantOp::create(eb, el, eb.getZeroAttr(element))});
       });
   return guarded.getResult(0);
+}
+
+/// The smallest and largest element (as i64) of the integer tensor
+/// `indices`: over all of it (rank-0 results), or, with `perLastDim`, for
+/// each position of its last dimension (1-d results). One linalg.generic
+/// with two reduced outputs, outside any loop that relies on them.
+std::pair<Value, Value> indexBounds(OpBuilder &b, Location loc, Value indices,
+                                    bool perLastDim) {
+  auto type = cast<RankedTensorType>(indices.getType());
+  int64_t rank = type.getRank();
+  MLIRContext *context = b.getContext();
+  Type i64 = b.getI64Type();
+  SmallVector<int64_t> shape;
+  SmallVector<Value> sizes;
+  SmallVector<AffineExpr> kept;
+  if (perLastDim) {
+    shape.push_back(type.getDimSize(rank - 1));
+    if (type.isDynamicDim(rank - 1))
+      sizes.push_back(tensor::DimOp::create(b, loc, indices, rank - 1));
+    kept.push_back(getAffineDimExpr(rank - 1, context));
+  }
+  auto filled = [&](int64_t value) {
+    Value init = emptyTensor(b, loc, shape, i64, sizes);
+    Value fill = arith::ConstantIntOp::create(b, loc, i64, value);
+    return linalg::FillOp::create(b, loc, fill, init).getResult(0);
+  };
+  Value minInit = filled(std::numeric_limits<int64_t>::max());
+  Value maxInit = filled(std::numeric_limits<int64_t>::min());
+  AffineMap reduced = AffineMap::get(rank, 0, kept, context);
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, context),
+                              reduced, reduced};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  if (perLastDim)
+    iterators.back() = utils::IteratorType::parallel;
+  auto bounds = linalg::GenericOp::create(
+      b, loc, TypeRange{minInit.getType(), maxInit.getType()},
+      ValueRange{indices}, ValueRange{minInit, maxInit}, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value index = castScalar(nb, nl, args[0], i64);
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::MinSIOp::create(nb, nl, args[1], index),
+                       arith::MaxSIOp::create(nb, nl, args[2], index)});
+      });
+  return {bounds.getResult(0), bounds.getResult(1)};
+}
+
+/// Unless every index (whose smallest and largest are the scalars `lowest`
+/// and `highest`, i64) lies in [-dim, dim), the run ends naming the node and
+/// an index out of range.
+void checkIndexRange(NodeContext &ctx, Value lowest, Value highest, Value dim,
+                     const Twine &what) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  Value size = arith::IndexCastOp::create(b, loc, b.getI64Type(), dim);
+  Value negated = arith::SubIOp::create(
+      b, loc, arith::ConstantIntOp::create(b, loc, b.getI64Type(), 0), size);
+  Value aboveLow = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                         lowest, negated);
+  Value belowHigh = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                          highest, size);
+  // The message ends with an offending index: the lowest if it is too low.
+  Value offending =
+      arith::SelectOp::create(b, loc, aboveLow, highest, lowest);
+  ctx.checkAtRunTime(arith::AndIOp::create(b, loc, aboveLow, belowHigh), what,
+                     offending);
+}
+
+/// The same for every index of `indices` against the size of `data`'s `axis`,
+/// the message saying which and, when static, the size.
+void checkIndicesInRange(NodeContext &ctx, Value indices, Value data,
+                         int64_t axis, unsigned indicesOperand,
+                         unsigned dataOperand) {
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  auto [lowest, highest] = indexBounds(b, loc, indices, /*perLastDim=*/false);
+  Value low = tensor::ExtractOp::create(b, loc, lowest, ValueRange{});
+  Value high = tensor::ExtractOp::create(b, loc, highest, ValueRange{});
+  int64_t size = cast<RankedTensorType>(data.getType()).getDimSize(axis);
+  std::string bound = ShapedType::isDynamic(size)
+                          ? std::string("its size")
+                          : "[-" + std::to_string(size) + ", " +
+                                std::to_string(size) + ")";
+  checkIndexRange(ctx, low, high, dimSize(b, loc, data, axis),
+                  "an index in '" + ctx.inputName(indicesOperand) +
+                      "' is out of range for axis " + std::to_string(axis) +
+                      " of '" + ctx.inputName(dataOperand) + "' (" + bound +
+                      ")");
 }
 
 LogicalResult convertGather(NodeContext &ctx) {
@@ -170,6 +265,7 @@ LogicalResult convertGather(NodeContext &ctx) {
   SmallVector<AffineMap> maps{
       AffineMap::get(outRank, 0, indexExprs, context),
       AffineMap::getMultiDimIdentityMap(outRank, context)};
+  checkIndicesInRange(ctx, indices, data, *axis, 1, 0);
   Value axisSize = dimSize(b, loc, data, *axis);
   Value init =
       emptyTensor(b, loc, shape, dataType.getElementType(), dynSizes);
@@ -217,6 +313,7 @@ LogicalResult convertGatherElements(NodeContext &ctx) {
     return failure();
   OpBuilder &b = ctx.b;
   Location loc = ctx.loc;
+  checkIndicesInRange(ctx, indices, data, *axis, 1, 0);
   Value axisSize = dimSize(b, loc, data, *axis);
   Value init = emptyTensor(b, loc, indicesType.getShape(),
                            dataType.getElementType(),
@@ -280,6 +377,18 @@ LogicalResult convertGatherND(NodeContext &ctx) {
   SmallVector<Value> dataDims;
   for (int64_t i = 0; i < r; ++i)
     dataDims.push_back(dimSize(b, loc, data, i));
+  // Index j of each tuple addresses dimension batch_dims + j.
+  auto [lowest, highest] = indexBounds(b, loc, indices, /*perLastDim=*/true);
+  for (int64_t j = 0; j < k; ++j) {
+    Value at = indexConstant(b, loc, j);
+    checkIndexRange(ctx, tensor::ExtractOp::create(b, loc, lowest, at),
+                    tensor::ExtractOp::create(b, loc, highest, at),
+                    dataDims[batchDims + j],
+                    "an index in '" + ctx.inputName(1) +
+                        "' is out of range for axis " +
+                        std::to_string(batchDims + j) + " of '" +
+                        ctx.inputName(0) + "'");
+  }
   int64_t outRank = shape.size();
   Value result = generateTensor(
       b, loc, shape, dataType.getElementType(), dynSizes,

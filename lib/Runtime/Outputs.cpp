@@ -2,6 +2,7 @@
 #include "Outputs.h"
 #include "DType.h"
 #include "MemRefDescriptor.h"
+#include "RunMemory.h"
 #include "Status.h"
 #include "StridedCopy.h"
 
@@ -120,7 +121,7 @@ void freeGeneratedOutputs(const ModelSignature &signature,
     if (isInput || std::find(freed.begin(), freedEnd, allocated) != freedEnd)
       continue;
     freed[freedCount++] = allocated;
-    std::free(allocated);
+    freeGenerated(allocated);
   }
 }
 

@@ -5,6 +5,7 @@
 #include "MemRefDescriptor.h"
 #include "ModelSymbols.h"
 #include "Outputs.h"
+#include "RunMemory.h"
 #include "ShapeChecks.h"
 #include "Status.h"
 #include "TargetHooks.h"
@@ -48,16 +49,20 @@ void prepareCall(const ModelSignature &signature, const onebit_tensor *inputs,
   }
 }
 
-/// Runs the compiled code; a shape check that fails in it jumps back here
-/// and its message is returned (see ShapeChecks.h).
-const char *callModel(CallFrame &frame) {
+/// Runs the compiled code, its allocations tracked by `memory`; a check
+/// that fails in it jumps back here and its message is returned (see
+/// ShapeChecks.h).
+const char *callModel(CallFrame &frame, RunMemory &memory) {
   ShapeCheckGuard guard;
   ShapeCheckGuard *outer = activeShapeCheckGuard();
+  RunMemory *outerMemory = activeRunMemory();
   activeShapeCheckGuard() = &guard;
+  activeRunMemory() = &memory;
   if (setjmp(guard.resume) == 0)
     onebit_model_entry(frame.inputDescriptors.data(),
                        frame.resultWords.data());
   activeShapeCheckGuard() = outer;
+  activeRunMemory() = outerMemory;
   // Written by the failed check after setjmp: read it from memory.
   return *static_cast<const char *volatile *>(&guard.message);
 }
@@ -79,9 +84,14 @@ onebit_status run(const onebit_tensor *inputs, int32_t numInputs,
 
   CallFrame frame;
   prepareCall(signature, inputs, frame);
-  if (const char *failedCheck = callModel(frame)) {
-    // The run ended early: a GPU error it hit before the check means
-    // nothing now, and must not be reported by the thread's next run.
+  RunMemory memory;
+  if (const char *failedCheck = callModel(frame, memory)) {
+    // The run ended early, past the frees of the compiled code: free what
+    // it held. A GPU error it hit before the check means nothing now, and
+    // must not be reported by the thread's next run.
+    memory.releaseAll();
+    if (&onebit_target_abandon_run)
+      onebit_target_abandon_run();
     if (&onebit_target_take_error)
       (void)onebit_target_take_error();
     return makeStatus(failedCheck);

@@ -5,13 +5,15 @@
 // reshape's element count). A failed check calls onebit_shape_check_failed,
 // which must not return: the code after it would read out of bounds. It
 // jumps back to onebit_run, which reports the message as the run's error.
-// Buffers the compiled code allocated before the check are not freed.
+// The buffers the compiled code allocated before the check are freed there
+// (RunMemory.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ONEBIT_LIB_RUNTIME_SHAPECHECKS_H
 #define ONEBIT_LIB_RUNTIME_SHAPECHECKS_H
 
 #include <csetjmp>
+#include <cstdint>
 
 namespace onebit::runtime {
 
@@ -31,6 +33,9 @@ extern "C" {
 /// Called by compiled code when a check fails. Never returns.
 [[noreturn]] __attribute__((visibility("hidden"))) void
 onebit_shape_check_failed(const char *message);
+/// The same, the message followed by ": <value>" (an offending index).
+[[noreturn]] __attribute__((visibility("hidden"))) void
+onebit_shape_check_failed_at(const char *message, int64_t value);
 }
 
 #endif // ONEBIT_LIB_RUNTIME_SHAPECHECKS_H

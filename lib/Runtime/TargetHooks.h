@@ -1,7 +1,7 @@
 //===- TargetHooks.h - What a GPU runtime tells the C API -------*- C++ -*-===//
 //
 // A model.so for a GPU links a target runtime (lib/Runtime/Cuda) beside this
-// one; a CPU model.so does not. The C API asks it two things through weak
+// one; a CPU model.so does not. The C API asks it three things through weak
 // references, which stay null (and are skipped) when no target runtime is
 // linked in. Hidden, like everything here: the references bind inside the
 // model.so at link time, never to another library's symbols.
@@ -25,6 +25,12 @@ onebit_target_check(void);
 /// returns. The text stays valid until the same thread calls this again.
 __attribute__((weak, visibility("hidden"))) const char *
 onebit_target_take_error(void);
+
+/// The run on the calling thread ended early (a failed check): free the
+/// target's buffers it still holds. Called by onebit_run before
+/// onebit_target_take_error.
+__attribute__((weak, visibility("hidden"))) void
+onebit_target_abandon_run(void);
 
 } // extern "C"
 

@@ -6,6 +6,8 @@
 // CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_2("/model/attn/Reshape_1: the reshape's target shape does not hold as many elements as its input\00")
 // CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_3("/model/attn/Reshape_2: the reshape's target shape does not hold as many elements as its input\00")
 // CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_4("/model/attn/c_attn/Gemm: the sizes that dimension 0 is split into do not multiply to its size\00")
+// CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_6("Add node 'add': dimension 0 of input 'b' does not match\00")
+// CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_7("Gather node 'embed': an index in 'ids' is out of range\00")
 // CHECK-DAG: llvm.mlir.global internal constant @__onebit_shape_check_5("/model/Reshape_9: the sizes that dimension 0 is split into do not multiply to its size\00")
 
 // A cast that makes dimension 1 static checks it at run time; a failed
@@ -113,6 +115,27 @@ func.func @expand_buffer(%x: memref<?xf32>, %a: index) -> memref<?x3xf32> {
   return %y : memref<?x3xf32>
 }
 
-// The runtime's function, declared once.
+// The importer's own checks (onebit.check) become the same branch; one
+// with a value calls the variant that appends it to the message.
+// CHECK-LABEL: func @importer_checks
+// CHECK-SAME: (%[[EQUAL:[^:]*]]: i1, %[[IN_RANGE:[^:]*]]: i1, %[[INDEX:[^:]*]]: i64)
+// CHECK:   %[[FAILS:.*]] = arith.xori %[[EQUAL]], %true
+// CHECK:   llvm.mlir.addressof @__onebit_shape_check_6
+// CHECK:   scf.if %[[FAILS]] {
+// CHECK:     func.call @onebit_shape_check_failed(%{{.*}}) : (!llvm.ptr) -> ()
+// CHECK:   %[[FAILS_TOO:.*]] = arith.xori %[[IN_RANGE]], %true
+// CHECK:   llvm.mlir.addressof @__onebit_shape_check_7
+// CHECK:   scf.if %[[FAILS_TOO]] {
+// CHECK:     func.call @onebit_shape_check_failed_at(%{{.*}}, %[[INDEX]]) : (!llvm.ptr, i64) -> ()
+// CHECK-NOT: onebit.check
+// CHECK:   return
+
+// The runtime's functions, declared once each.
 // CHECK: func.func private @onebit_shape_check_failed(!llvm.ptr)
-// CHECK-NOT: @onebit_shape_check_failed(
+// CHECK: func.func private @onebit_shape_check_failed_at(!llvm.ptr, i64)
+// CHECK-NOT: @onebit_shape_check_failed
+func.func @importer_checks(%equal: i1, %in_range: i1, %index: i64) {
+  onebit.check %equal, "Add node 'add': dimension 0 of input 'b' does not match"
+  onebit.check %in_range, "Gather node 'embed': an index in 'ids' is out of range" at %index : i64
+  return
+}

@@ -98,3 +98,13 @@ func.func @linear(%x: tensor<4x8xf16>, %w: tensor<3x8xf16>) -> tensor<4x3xf16> {
   %y = onebit.linear %x, %w : tensor<4x8xf16>, tensor<3x8xf16> -> tensor<4x3xf16>
   return %y : tensor<4x3xf16>
 }
+
+// -----
+
+// Run-time checks are not layers: they stay for --onebit-insert-shape-checks.
+// CHECK-LABEL: func @check
+// CHECK-NEXT: onebit.check %arg0, "Add node 'add': dimensions differ"
+func.func @check(%holds: i1) {
+  onebit.check %holds, "Add node 'add': dimensions differ"
+  return
+}

@@ -87,16 +87,28 @@ def assert_empty_sequence_is_safe(session, model):
                                    err_msg=f"{model} empty {name}")
 
 
-def assert_out_of_range_ids_are_safe(session, model):
-    """Token ids past the vocabulary (or below minus its size) must not read
-    outside the embedding table: such rows gather zeros (onnxruntime raises
-    an error instead), and every output stays finite."""
-    _, feeds, _ = next(saved_runs(model))
-    bad = {k: np.full_like(v, 10**9) if k == "input_ids" else v
-           for k, v in feeds.items()}
-    bad["input_ids"][..., 0] = -10**9
-    for name, value in run_all(session, bad).items():
-        assert np.all(np.isfinite(value)), f"{model} {name}"
+def assert_out_of_range_ids_are_refused(session, model):
+    """Token ids past the vocabulary, or below minus its size (a tokenizer
+    of another vocabulary), end the run with an error that names the Gather
+    node and the id, as onnxruntime refuses them too; the session answers
+    the next good input as before."""
+    import onnxruntime as ort
+    _, feeds, expected = next(saved_runs(model))
+    reference = ort.InferenceSession(str(MODELS_DIR / model / "model.onnx"),
+                                     providers=["CPUExecutionProvider"])
+    for bad_id in (10**9, -10**9):
+        bad = {k: np.full_like(v, bad_id) if k == "input_ids" else v
+               for k, v in feeds.items()}
+        with pytest.raises(Exception, match="out of (data bounds|range)"):
+            reference.run(None, bad)
+        with pytest.raises(onebit.OnebitError,
+                           match=r"Gather node '[^']+': an index in "
+                                 r"'[^']+' is out of range .*: "
+                                 + str(bad_id) + "$"):
+            run_all(session, bad)
+        for name, value in run_all(session, feeds).items():
+            np.testing.assert_allclose(value, expected[name], **TOLERANCE,
+                                       err_msg=f"{model} {name} after")
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -104,7 +116,7 @@ def test_float_build_matches_onnxruntime(model, tmp_path):
     session = compile_model(model, tmp_path, "--quantize=none")
     assert_matches_onnxruntime(session, model)
     assert_empty_sequence_is_safe(session, model)
-    assert_out_of_range_ids_are_safe(session, model)
+    assert_out_of_range_ids_are_refused(session, model)
 
 
 @pytest.mark.parametrize("model", [m for m in MODELS if m.startswith("bitnet")])

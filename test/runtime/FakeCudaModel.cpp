@@ -4,7 +4,8 @@
 // does: a global constructor loads the kernels and a destructor unloads
 // them; the entry function copies its input into managed memory, reads a
 // device constant, launches on a stream it creates, synchronizes and
-// destroys, then reads the result on the host into a malloc'ed output.
+// destroys, then reads the result on the host into an output allocated as
+// compiled code allocates (_mlir_memref_to_llvm_alloc).
 //
 //   inputs   x  float32 [?]
 //   outputs  y  float32 [?]   x + 1 (1 being a constant global)
@@ -13,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "../../lib/Runtime/Cuda/GpuEntryPoints.h"
+#include "../../lib/Runtime/RunMemory.h"
 #include "CudaTestKernel.h"
 
 #include <cstdint>
@@ -65,7 +67,8 @@ extern "C" void onebit_model_entry(void **inputs, void *results) {
   mgpuStreamDestroy(stream);
 
   // Host code reading a kernel's result: why buffers are managed memory.
-  auto *y = static_cast<float *>(std::malloc(bytes ? bytes : 1));
+  auto *y =
+      static_cast<float *>(_mlir_memref_to_llvm_alloc(bytes ? bytes : 1));
   std::memcpy(y, yDevice, bytes);
   mgpuMemFree(xDevice, nullptr);
   mgpuMemFree(yDevice, nullptr);

@@ -5,14 +5,14 @@
 //
 //   inputs   x          float32 [?, 8]
 //            input_ids  int64   [3]
-//   outputs  y             float32 [?, 8]  x + 1, malloc'ed, aligned with an
+//   outputs  y             float32 [?, 8]  x + 1, allocated, aligned with an
 //                                          offset, like memref.alloc, and
 //                                          computed by a parallel loop
 //            y_transposed  float32 [8, ?]  a strided view of y's allocation
 //            x_echo        float32 [?, 8]  the input x itself
 //            table         int64   [4]     a constant global (0xdeadbeef)
-//            ids_doubled   int64   [3]     input_ids * 2, malloc'ed
-//            batch         int64   []      x's first dimension, malloc'ed
+//            ids_doubled   int64   [3]     input_ids * 2, allocated
+//            batch         int64   []      x's first dimension, allocated
 //
 // Linked with the runtime into a shared library, it is what a model.so
 // looks like to its users.
@@ -21,6 +21,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+// The runtime's allocator (lib/Runtime/RunMemory.h), which code from
+// finalize-memref-to-llvm{use-generic-functions} calls for memref.alloc:
+// the runtime frees the outputs with its counterpart.
+extern "C" void *_mlir_memref_to_llvm_alloc(size_t bytes);
 
 // The runtime's parallel loop (lib/Runtime/ParallelFor.h), called the way
 // code from --onebit-emit-parallel-dispatch calls it.
@@ -72,7 +77,8 @@ void *const kGlobalMarker = reinterpret_cast<void *>(uintptr_t(0xdeadbeef));
 /// exercise the offset field) start the data a few elements in.
 constexpr int64_t kOffset = 3;
 float *allocateFloats(int64_t count, void *&allocated) {
-  allocated = std::malloc(size_t(count + kOffset) * sizeof(float) + 64);
+  allocated =
+      _mlir_memref_to_llvm_alloc(size_t(count + kOffset) * sizeof(float) + 64);
   auto address = reinterpret_cast<uintptr_t>(allocated);
   return reinterpret_cast<float *>((address + 63) & ~uintptr_t(63));
 }
@@ -110,13 +116,15 @@ extern "C" void onebit_model_entry(void **inputs, void *results) {
 
   out.table = {kGlobalMarker, const_cast<int64_t *>(kTable), 0, {4}, {1}};
 
-  auto *doubled = static_cast<int64_t *>(std::malloc(3 * sizeof(int64_t)));
+  auto *doubled = static_cast<int64_t *>(
+      _mlir_memref_to_llvm_alloc(3 * sizeof(int64_t)));
   const int64_t *idsData = static_cast<int64_t *>(ids.aligned) + ids.offset;
   for (int64_t i = 0; i < 3; ++i)
     doubled[i] = idsData[i * ids.strides[0]] * 2;
   out.idsDoubled = {doubled, doubled, 0, {3}, {1}};
 
-  auto *batchValue = static_cast<int64_t *>(std::malloc(sizeof(int64_t)));
+  auto *batchValue =
+      static_cast<int64_t *>(_mlir_memref_to_llvm_alloc(sizeof(int64_t)));
   *batchValue = batch;
   out.batch = {batchValue, batchValue, 0};
 }

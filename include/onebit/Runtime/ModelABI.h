@@ -15,7 +15,9 @@
 // memory: allocated == aligned == the data, offset 0, strides row-major;
 // the data pointer may be NULL for a tensor with no elements. The generated
 // code must only read inputs (the caller's arrays are not copied).
-// Output buffers are allocated by the generated code with malloc; an output's
+// Output buffers are allocated by the generated code with the runtime's
+// _mlir_memref_to_llvm_alloc (or _aligned_alloc), never plain malloc: the
+// runtime frees them with _mlir_memref_to_llvm_free. An output's
 // `allocated` may also be 0xdeadbeef (a constant global) or alias an input or
 // another output, so the runtime copies outputs out (any strides and offset)
 // and frees only distinct heap pointers that are not inputs.

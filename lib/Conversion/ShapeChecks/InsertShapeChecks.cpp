@@ -8,11 +8,14 @@
 //
 //   scf.if (not promise) { call @onebit_shape_check_failed("node: ...") }
 //
-// and the runtime ends the run there with the message as its error.
+// and the runtime ends the run there with the message as its error. The
+// checks the importer states itself (onebit.check: Gather indices in range,
+// dynamic dims that meet in a broadcast) become the same branch.
 //
 //===----------------------------------------------------------------------===//
 
 #include "onebit/Conversion/Passes.h"
+#include "onebit/Dialect/OnebitOps.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -28,6 +31,8 @@ using namespace mlir;
 namespace {
 
 constexpr llvm::StringLiteral kFailFunction = "onebit_shape_check_failed";
+/// The same with an i64 the message ends with (the offending index).
+constexpr llvm::StringLiteral kFailAtFunction = "onebit_shape_check_failed_at";
 
 /// The ONNX node a location names, or "the model" when it names none.
 std::string nodeName(Location loc) {
@@ -58,8 +63,10 @@ public:
          message);
   }
 
-  /// Unless `holds`, the run ends with `message`.
-  void emit(OpBuilder &b, Location loc, Value holds, StringRef message) {
+  /// Unless `holds`, the run ends with `message`, followed by ": <value>"
+  /// where an i64 `value` is given.
+  void emit(OpBuilder &b, Location loc, Value holds, StringRef message,
+            Value value = {}) {
     Value fails = arith::XOrIOp::create(
         b, loc, holds, arith::ConstantIntOp::create(b, loc, 1, 1));
     // The message's address is taken here, where the builder is inside the
@@ -67,9 +74,12 @@ public:
     std::string text = (message + Twine('\0')).str();
     Value pointer = LLVM::createGlobalString(loc, b, freshName(), text,
                                              LLVM::Linkage::Internal);
-    func::FuncOp fail = failFunction(loc);
+    func::FuncOp fail = failFunction(loc, /*withValue=*/bool(value));
+    SmallVector<Value> arguments{pointer};
+    if (value)
+      arguments.push_back(value);
     scf::IfOp::create(b, loc, fails, [&](OpBuilder &tb, Location tloc) {
-      func::CallOp::create(tb, tloc, fail, ValueRange{pointer});
+      func::CallOp::create(tb, tloc, fail, arguments);
       scf::YieldOp::create(tb, tloc);
     });
   }
@@ -84,13 +94,16 @@ private:
     return name;
   }
 
-  func::FuncOp failFunction(Location loc) {
-    if (auto existing = module.lookupSymbol<func::FuncOp>(kFailFunction))
+  func::FuncOp failFunction(Location loc, bool withValue) {
+    StringRef name = withValue ? kFailAtFunction : kFailFunction;
+    if (auto existing = module.lookupSymbol<func::FuncOp>(name))
       return existing;
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    auto type = b.getFunctionType(
-        {LLVM::LLVMPointerType::get(b.getContext())}, {});
-    auto function = func::FuncOp::create(b, loc, kFailFunction, type);
+    SmallVector<Type> inputs{LLVM::LLVMPointerType::get(b.getContext())};
+    if (withValue)
+      inputs.push_back(b.getI64Type());
+    auto type = b.getFunctionType(inputs, {});
+    auto function = func::FuncOp::create(b, loc, name, type);
     function.setPrivate();
     return function;
   }
@@ -211,13 +224,18 @@ struct InsertShapeChecks
     SmallVector<Operation *> promises;
     module.walk([&](Operation *op) {
       if (isa<tensor::CastOp, memref::CastOp, tensor::ReshapeOp,
-              memref::ReshapeOp, tensor::ExpandShapeOp,
-              memref::ExpandShapeOp>(op))
+              memref::ReshapeOp, tensor::ExpandShapeOp, memref::ExpandShapeOp,
+              onebit::CheckOp>(op))
         promises.push_back(op);
     });
     CheckEmitter checks(module);
     for (Operation *op : promises) {
-      if (auto reshape = dyn_cast<memref::ReshapeOp>(op))
+      if (auto check = dyn_cast<onebit::CheckOp>(op)) {
+        OpBuilder b(check);
+        checks.emit(b, check.getLoc(), check.getCondition(),
+                    check.getMessage(), check.getValue());
+        check.erase();
+      } else if (auto reshape = dyn_cast<memref::ReshapeOp>(op))
         checkReshape(reshape, checks);
       else if (auto reshape = dyn_cast<tensor::ReshapeOp>(op))
         checkReshape(reshape, checks);

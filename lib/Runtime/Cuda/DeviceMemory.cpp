@@ -29,7 +29,15 @@ enum class Kind : uint8_t { Device, Managed, Host };
 struct Block {
   uint64_t bytes;
   Kind kind;
+  /// The thread that allocated it (threadToken()), for releaseThreadBlocks.
+  const void *owner;
 };
+
+/// An address unique to the calling thread.
+const void *threadToken() {
+  static thread_local char token;
+  return &token;
+}
 
 struct Allocator {
   std::mutex mutex;
@@ -86,7 +94,8 @@ void *hostFallback(uint64_t bytes) {
   std::memset(memory, 0, rounded);
   Allocator &state = allocator();
   std::lock_guard<std::mutex> lock(state.mutex);
-  state.live[reinterpret_cast<uintptr_t>(memory)] = {bytes, Kind::Host};
+  state.live[reinterpret_cast<uintptr_t>(memory)] = {bytes, Kind::Host,
+                                                    threadToken()};
   return memory;
 }
 
@@ -134,7 +143,7 @@ void *allocate(uint64_t bytes, bool managed) {
       uintptr_t pointer = found->second.back();
       found->second.pop_back();
       state.cachedBytes -= bytes;
-      state.live[pointer] = {bytes, kind};
+      state.live[pointer] = {bytes, kind, threadToken()};
       return reinterpret_cast<void *>(pointer);
     }
   }
@@ -143,7 +152,8 @@ void *allocate(uint64_t bytes, bool managed) {
   if (!pointer)
     return hostFallback(bytes);
   std::lock_guard<std::mutex> lock(state.mutex);
-  state.live[static_cast<uintptr_t>(pointer)] = {bytes, kind};
+  state.live[static_cast<uintptr_t>(pointer)] = {bytes, kind,
+                                                  threadToken()};
   return reinterpret_cast<void *>(static_cast<uintptr_t>(pointer));
 }
 
@@ -187,6 +197,23 @@ void release(void *pointer, CUstream stream) {
     }
   }
   api->cuMemFree(reinterpret_cast<uintptr_t>(pointer));
+}
+
+void releaseThreadBlocks() {
+  Allocator &state = allocator();
+  const void *self = threadToken();
+  // Collected first: release() takes the lock itself. A thread holds few
+  // blocks at once (one run's), so a pass over all is cheap enough on this
+  // error path.
+  std::vector<uintptr_t> held;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    for (const auto &[pointer, block] : state.live)
+      if (block.owner == self)
+        held.push_back(pointer);
+  }
+  for (uintptr_t pointer : held)
+    release(reinterpret_cast<void *>(pointer), nullptr);
 }
 
 CUdeviceptr allocateManagedUncached(uint64_t bytes) {

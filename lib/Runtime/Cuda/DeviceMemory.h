@@ -22,6 +22,11 @@ void *allocate(uint64_t bytes, bool managed);
 /// driver when the cache is full.
 void release(void *pointer, CUstream stream);
 
+/// Gives back every block the calling thread allocated and still holds: its
+/// run ended early, past the frees of the compiled code. The caller has
+/// waited for the thread's streams (releaseThreadStreams).
+void releaseThreadBlocks();
+
 /// Managed memory outside the cache (device constants); 0 on failure, with
 /// the error recorded.
 CUdeviceptr allocateManagedUncached(uint64_t bytes);

@@ -154,7 +154,7 @@ void *mgpuModuleGetFunction(void *handle, const char *name) {
   return result;
 }
 
-// The two hooks of lib/Runtime/TargetHooks.h, defined here without its
+// The three hooks of lib/Runtime/TargetHooks.h, defined here without its
 // weak declarations (which would make these definitions weak too).
 
 /// The text of a fatal error never changes or moves.
@@ -165,5 +165,12 @@ const char *onebit_target_check(void) {
 
 /// The text is valid until the same thread calls this again.
 const char *onebit_target_take_error(void) { return takeError(); }
+
+/// The run ended at a failed check: its stream and buffers are freed here
+/// (the compiled code's frees never ran).
+void onebit_target_abandon_run(void) {
+  releaseThreadStreams();
+  releaseThreadBlocks();
+}
 
 } // extern "C"

@@ -33,6 +33,38 @@ Pool &pool() {
   return *instance;
 }
 
+/// The streams the calling thread holds, for releaseThreadStreams. A run
+/// holds one at a time; past the capacity a stream goes untracked. (A
+/// fixed array: see the note on containers in lib/Runtime/Signature.cpp.)
+struct HeldStreams {
+  static constexpr size_t kCapacity = 8;
+  CUstream streams[kCapacity] = {};
+  size_t count = 0;
+
+  void add(CUstream stream) {
+    if (count < kCapacity)
+      streams[count++] = stream;
+  }
+  void remove(CUstream stream) {
+    for (size_t i = 0; i < count; ++i)
+      if (streams[i] == stream) {
+        streams[i] = streams[--count];
+        return;
+      }
+  }
+};
+
+HeldStreams &heldStreams() {
+  static thread_local HeldStreams held;
+  return held;
+}
+
+CUstream handOut(CUstream stream) {
+  if (stream)
+    heldStreams().add(stream);
+  return stream;
+}
+
 } // namespace
 
 CUstream acquireStream(const DriverApi &api) {
@@ -42,7 +74,7 @@ CUstream acquireStream(const DriverApi &api) {
     if (!state.idle.empty()) {
       CUstream stream = state.idle.back();
       state.idle.pop_back();
-      return stream;
+      return handOut(stream);
     }
   }
   // Non-blocking: our streams never wait for work that other code in the
@@ -52,12 +84,13 @@ CUstream acquireStream(const DriverApi &api) {
     recordDriverError("cuStreamCreate", result);
     return nullptr;
   }
-  return stream;
+  return handOut(stream);
 }
 
 void releaseStream(CUstream stream) {
   if (!stream)
     return;
+  heldStreams().remove(stream);
   Pool &state = pool();
   {
     std::lock_guard<std::mutex> lock(state.mutex);
@@ -68,6 +101,19 @@ void releaseStream(CUstream stream) {
   }
   if (const DriverApi *api = driver())
     api->cuStreamDestroy(stream);
+}
+
+void releaseThreadStreams() {
+  HeldStreams &held = heldStreams();
+  const DriverApi *api = driver();
+  while (held.count) {
+    CUstream stream = held.streams[held.count - 1];
+    // What the run queued may still use its buffers.
+    if (api)
+      if (CUresult result = api->cuStreamSynchronize(stream))
+        recordDriverError("cuStreamSynchronize (abandoning a run)", result);
+    releaseStream(stream);
+  }
 }
 
 void destroyPooledStreams() {

@@ -17,6 +17,10 @@ void releaseStream(CUstream stream);
 /// Destroys the idle streams (at the last module unload).
 void destroyPooledStreams();
 
+/// Waits for and gives back every stream the calling thread still holds:
+/// its run ended early, before the compiled code destroyed its stream.
+void releaseThreadStreams();
+
 } // namespace onebit::cuda
 
 #endif // ONEBIT_LIB_RUNTIME_CUDA_STREAMPOOL_H

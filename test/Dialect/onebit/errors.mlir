@@ -245,3 +245,27 @@ func.func @sign_bias_type(%x: tensor<4x8xf32>, %b: tensor<2xf16>) {
   %0 = onebit.sign_linear %x bias %b {packed_signs = dense<0> : tensor<2x1xi8>} : tensor<4x8xf32>, tensor<2xf16> -> tensor<4x2xf32>
   return
 }
+
+// -----
+
+func.func @check_condition_is_i1(%flag: i32) {
+  // expected-error @+1 {{operand #0 must be 1-bit signless integer, but got 'i32'}}
+  "onebit.check"(%flag) {message = "m"} : (i32) -> ()
+  return
+}
+
+// -----
+
+func.func @check_value_is_i64(%holds: i1, %index: index) {
+  // expected-error @+1 {{operand #1 must be 64-bit signless integer, but got 'index'}}
+  "onebit.check"(%holds, %index) {message = "m"} : (i1, index) -> ()
+  return
+}
+
+// -----
+
+func.func @check_needs_message(%holds: i1) {
+  // expected-error @+1 {{requires attribute 'message'}}
+  "onebit.check"(%holds) : (i1) -> ()
+  return
+}

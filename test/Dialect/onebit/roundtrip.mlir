@@ -1,6 +1,15 @@
 // RUN: onebit-opt %s | onebit-opt | FileCheck %s
 // RUN: onebit-opt %s -mlir-print-op-generic | onebit-opt | FileCheck %s
 
+// CHECK-LABEL: func @check
+// CHECK: onebit.check %{{.*}}, "Add node 'add': dimensions differ"
+// CHECK: onebit.check %{{.*}}, "Gather node 'embed': index out of range" at %{{.*}} : i64
+func.func @check(%holds: i1, %index: i64) {
+  onebit.check %holds, "Add node 'add': dimensions differ"
+  onebit.check %holds, "Gather node 'embed': index out of range" at %index : i64
+  return
+}
+
 // CHECK-LABEL: func @linear
 // CHECK: onebit.linear %{{.*}}, %{{.*}} bias %{{.*}} {layer_name = "fc1"} : tensor<?x4x8xf32>, tensor<16x8xf32>, tensor<16xf32> -> tensor<?x4x16xf32>
 // CHECK: onebit.linear %{{.*}}, %{{.*}} : tensor<8xf16>, tensor<3x8xf16> -> tensor<3xf16>
@@ -48,3 +57,4 @@ func.func @sign(%x: tensor<1x2x3xf32>, %v: tensor<3xf32>, %b: tensor<2xf32>) -> 
     }
   }
 #-}
+
