@@ -3,14 +3,16 @@
 //   onebit-bench-cpu-kernels --models=DIR [--threads=T] [--shapes=NxK,...]
 //       [--rows=1,8,32] [--cold-mib=256] [Google Benchmark flags]
 //
-// Times one linear layer y[M, N] = x[M, K] W^T four ways, all on the same
+// Times one linear layer y[M, N] = x[M, K] W^T several ways, all on the same
 // weights (bench/make_layer_models.py writes them; bench/CMakeLists.txt
 // compiles them):
 //
 //   ternary      ternary_NxK.so  onebit-compile --quantize=absmean (2 bits/weight)
 //   ternary_a8   ternary_a8_NxK.so  the same with --int8-activations (BitNet's
-//                W1.58A8: activations quantized to int8 per row, summed in
-//                16-bit integer lanes)
+//                W1.58A8: activations quantized to int8 per row), the
+//                table-lookup kernel where the CPU has AVX2
+//   ternary_a8_masked  the same with --lookup-tables=none: the masked-add
+//                kernel, summed in 16-bit integer lanes
 //   sign         sign_NxK.so     onebit-compile --quantize=svid    (1 bit/weight)
 //   onebit_f32   float_NxK.so    onebit-compile --quantize=none    (the compiler's float path)
 //   openblas_f32 cblas_sgemv (M = 1) / cblas_sgemm on the float weights
@@ -239,7 +241,14 @@ std::vector<float> randomActivations(int64_t count, unsigned seed) {
 // What one shape's benchmarks need, loaded once
 //===----------------------------------------------------------------------===//
 
-enum class Path { Ternary, TernaryA8, Sign, OnebitF32, OpenblasF32 };
+enum class Path {
+  Ternary,
+  TernaryA8,
+  TernaryA8Masked,
+  Sign,
+  OnebitF32,
+  OpenblasF32
+};
 
 const char *pathName(Path path) {
   switch (path) {
@@ -247,6 +256,8 @@ const char *pathName(Path path) {
     return "ternary";
   case Path::TernaryA8:
     return "ternary_a8";
+  case Path::TernaryA8Masked:
+    return "ternary_a8_masked";
   case Path::Sign:
     return "sign";
   case Path::OnebitF32:
@@ -264,6 +275,7 @@ int64_t weightBytes(Path path, const Shape &shape) {
   switch (path) {
   case Path::Ternary:
   case Path::TernaryA8:
+  case Path::TernaryA8Masked:
     return shape.n * 2 * rowBytes;
   case Path::Sign:
     return shape.n * rowBytes;
@@ -298,6 +310,7 @@ public:
     };
     load(Path::Ternary, "ternary_" + size + ".so");
     load(Path::TernaryA8, "ternary_a8_" + size + ".so");
+    load(Path::TernaryA8Masked, "ternary_a8_masked_" + size + ".so");
     load(Path::Sign, "sign_" + size + ".so");
     load(Path::OnebitF32, "float_" + size + ".so");
 #ifdef ONEBIT_HAVE_OPENBLAS
@@ -377,10 +390,11 @@ private:
       expectClose(hot[Path::Ternary]->run(x.data(), rows, shape.k, shape.n),
                   wantTernary, "ternary" + at);
       std::vector<float> xA8 = dequantizedInt8Rows(x.data(), rows, shape.k);
-      expectClose(hot[Path::TernaryA8]->run(x.data(), rows, shape.k, shape.n),
-                  referenceProduct(xA8.data(), ternaryWeights->data, rows,
-                                   shape),
-                  "ternary_a8" + at);
+      std::vector<double> wantA8 =
+          referenceProduct(xA8.data(), ternaryWeights->data, rows, shape);
+      for (Path path : {Path::TernaryA8, Path::TernaryA8Masked})
+        expectClose(hot[path]->run(x.data(), rows, shape.k, shape.n), wantA8,
+                    pathName(path) + at);
       expectClose(hot[Path::Sign]->run(x.data(), rows, shape.k, shape.n),
                   wantSign, "sign" + at);
       expectClose(hot[Path::OnebitF32]->run(x.data(), rows, shape.k, shape.n),
@@ -452,7 +466,8 @@ int main(int argc, char **argv) {
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
 
-  std::vector<Path> paths = {Path::Ternary, Path::TernaryA8, Path::Sign,
+  std::vector<Path> paths = {Path::Ternary, Path::TernaryA8,
+                             Path::TernaryA8Masked, Path::Sign,
                              Path::OnebitF32};
 #ifdef ONEBIT_HAVE_OPENBLAS
   paths.push_back(Path::OpenblasF32);

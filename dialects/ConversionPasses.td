@@ -73,12 +73,44 @@ def LowerToVectorKernels : Pass<"onebit-lower-to-vector"> {
     float layer's single rows take the block's channels one at a time, with
     four groups of K in flight, so that its 4-byte weights stream from memory
     in one sequential run.
+
+    With `lookup-tables=avx2` (or `avx512`), ternary layers with int8
+    activations take the table-lookup kernel instead (LookupTableKernel.cpp):
+    the weights are repacked at compile time into 4-bit codes, one per pair
+    of inputs (quant::packTernaryLookupCodes: blocks of 32 or 64 channels,
+    one vector of codes per 4 inputs), and each row's pairs of activations
+    become two 16-byte tables of the 9 sums a pair's weights can make (of
+    the activations' low and high nibbles, so that they fit a byte):
+
+    ```
+    tables[m, j, e] = w0(e) * (q[m,2j] & 15) + w1(e) * (q[m,2j+1] & 15)
+    tables[m, j, 16 + e] = the same of q >> 4
+    scf.parallel over blocks of 32 (64) output channels {
+      for each tile of 2 (4) rows, then each row left {
+        for each 128 inputs {                       16-bit sums
+          for each 8 inputs {                       two vectors of codes
+            per row: 4 byte shuffles (vpshufb) per table, the codes as
+            indices; the looked-up bytes added; the two tables' sums joined
+            as low + 16 * high into 16-bit lanes (vpmaddubsw by (1, 16))
+          }
+          widened to 32 bits
+        }
+        y = sum / r[m] * scale[n] + bias[n], 8 channels a store
+      }
+    }
+    ```
+
+    The sums are exact integers, equal to the masked-add kernel's.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "Lanes per vector: 16 for AVX-512, 8 for AVX2 (a multiple of 8)">,
     Option<"floatLayers", "float-layers", "bool", /*default=*/"false",
            "Also lower onebit.linear, with vector FMAs over its float weights">,
+    Option<"lookupTables", "lookup-tables", "std::string", /*default=*/"\"\"",
+           "Byte-shuffle ISA of the table-lookup kernel for ternary layers "
+           "with int8 activations: avx2 or avx512 (empty: the masked-add "
+           "kernel)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
@@ -88,6 +120,20 @@ def LowerToVectorKernels : Pass<"onebit-lower-to-vector"> {
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def LowerByteShuffles : Pass<"onebit-lower-byte-shuffles"> {
+  let summary = "onebit.byte_lookup and onebit.pair_sum to x86 intrinsics";
+  let description = [{
+    Replaces the table-lookup kernel's two byte ops by calls of the x86
+    intrinsics that compute them: `onebit.byte_lookup` by vpshufb
+    (`llvm.x86.avx2.pshuf.b` on 32 bytes, `llvm.x86.avx512.pshuf.b.512` on
+    64) and `onebit.pair_sum` by vpmaddubsw (`llvm.x86.avx2.pmadd.ub.sw`,
+    `llvm.x86.avx512.pmaddubs.w.512`). It runs after buffer deallocation,
+    which does not accept intrinsic calls (their memory effects are
+    unknown to it). Other widths are an error naming the op.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def VectorizeGenerics : Pass<"onebit-vectorize-generics"> {

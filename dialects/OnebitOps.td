@@ -216,4 +216,64 @@ def Onebit_CheckOp : Onebit_Op<"check"> {
       "$condition `,` $message (`at` $value^ `:` type($value))? attr-dict";
 }
 
+//===----------------------------------------------------------------------===//
+// Byte-shuffle kernel ops
+//===----------------------------------------------------------------------===//
+
+def Onebit_ByteVector : VectorOfRankAndType<[1], [I8]>;
+def Onebit_I16Vector : VectorOfRankAndType<[1], [I16]>;
+
+def Onebit_ByteLookupOp : Onebit_Op<"byte_lookup",
+                                    [Pure, AllTypesMatch<["table", "indices", "result"]>]> {
+  let summary = "A lookup of bytes in 16-byte tables, one per 16 lanes";
+  let description = [{
+    The in-register table lookup of the table-lookup kernel: each group of
+    16 lanes has its own 16-byte table, the same lanes of `table`, and
+
+    ```
+    result[i] = indices[i] & 0x80 ? 0 : table[16 * (i / 16) + (indices[i] & 15)]
+    ```
+
+    That is the x86 byte shuffle (vpshufb) on 128-bit lanes;
+    `onebit-lower-byte-shuffles` lowers it to the AVX2 intrinsic (32 lanes)
+    or the AVX-512BW one (64 lanes). It is an op rather than an intrinsic
+    call so that the kernel stays Pure IR through bufferization and buffer
+    deallocation.
+
+    ```mlir
+    %v = onebit.byte_lookup %table, %codes : vector<32xi8>
+    ```
+  }];
+  let arguments = (ins Onebit_ByteVector:$table, Onebit_ByteVector:$indices);
+  let results = (outs Onebit_ByteVector:$result);
+  let assemblyFormat = "$table `,` $indices attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Onebit_PairSumOp : Onebit_Op<"pair_sum",
+                                 [Pure, AllTypesMatch<["weights", "values"]>]> {
+  let summary = "Sums of neighbouring byte products, widened to 16 bits";
+  let description = [{
+    ```
+    result[i] = saturate_i16(zext(weights[2i]) * sext(values[2i])
+                             + zext(weights[2i + 1]) * sext(values[2i + 1]))
+    ```
+
+    The x86 vpmaddubsw. The table-lookup kernel calls it with constant
+    `weights` (1, 16): it joins a channel's low-nibble and high-nibble sums,
+    neighbouring bytes, into one 16-bit sum, which never saturates there.
+    `onebit-lower-byte-shuffles` lowers it to the AVX2 (32 bytes) or
+    AVX-512BW (64 bytes) intrinsic.
+
+    ```mlir
+    %s = onebit.pair_sum %factors, %bytes : vector<32xi8> -> vector<16xi16>
+    ```
+  }];
+  let arguments = (ins Onebit_ByteVector:$weights, Onebit_ByteVector:$values);
+  let results = (outs Onebit_I16Vector:$result);
+  let assemblyFormat =
+      "$weights `,` $values attr-dict `:` type($values) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // ONEBIT_OPS_TD

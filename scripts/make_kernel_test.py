@@ -6,7 +6,9 @@ Inputs are small integers and every scale, g and h a power of two, so every
 sum is exact in f32 whatever the order of the additions: the reference
 lowering and the vector kernels (of any width) must print exactly numpy's
 numbers. Shapes cover K = 1, odd K, K a multiple of 8 and of 16, tails after
-full vector groups, N = 1, M > 1 and extra batch dimensions.
+full vector groups, N = 1, M > 1 and extra batch dimensions. The table-lookup
+kernel runs where the host has its byte shuffles (lit features cpu-avx2 and
+cpu-avx512bw).
 
     python3 scripts/make_kernel_test.py > test/e2e/kernels-vs-numpy.mlir
 """
@@ -23,6 +25,14 @@ CASES = [
     ("t_k33", "ternary", [2], 33, 4, {"bias": True}),
     ("t_k100_batch", "ternary", [2, 3], 100, 7, {"channel": True, "bias": True}),
     ("t_int8", "ternary", [3], 40, 6, {"int8": True, "channel": True}),
+    # int8 activations, for the table-lookup kernel: K past one table step
+    # (32) and one 16-bit chunk (128), N past one and two channel blocks
+    # (32 or 64 lanes), rows in tiles and left over.
+    ("t_int8_k1", "ternary", [1], 1, 1, {"int8": True}),
+    ("t_int8_k7", "ternary", [1], 7, 33, {"int8": True, "bias": True}),
+    ("t_int8_k129", "ternary", [5], 129, 70, {"int8": True, "channel": True, "bias": True}),
+    ("t_int8_k256", "ternary", [4], 256, 64, {"int8": True}),
+    ("t_int8_k300_batch", "ternary", [2, 3], 300, 65, {"int8": True, "channel": True}),
     ("s_k8", "sign", [1], 8, 1, {}),
     ("s_k50", "sign", [4], 50, 6, {"g": True, "h": True, "bias": True}),
     ("s_k129_batch", "sign", [2, 2], 129, 3, {"h": True}),
@@ -71,6 +81,8 @@ def main() -> None:
 // RUN: onebit-opt %s --onebit-lower-to-vector %{lower} | %{run} | FileCheck %s
 // RUN: onebit-opt %s --onebit-lower-to-vector="vector-width=8" %{lower} | %{run} | FileCheck %s
 // RUN: onebit-opt %s --onebit-lower-to-vector="vector-width=32" %{lower} | %{run} | FileCheck %s
+// RUN: %if cpu-avx2 %{ onebit-opt %s --onebit-lower-to-vector="lookup-tables=avx2" %{lower} --onebit-lower-byte-shuffles | %{run} | FileCheck %s %}
+// RUN: %if cpu-avx512bw %{ onebit-opt %s --onebit-lower-to-vector="lookup-tables=avx512" %{lower} --onebit-lower-byte-shuffles | %{run} | FileCheck %s %}
 
 func.func private @printMemrefF32(tensor<*xf32>)
 """)

@@ -25,3 +25,18 @@ config.substitutions.append(
 llvm_config.add_tool_substitutions(
     ["onebit-opt", "onebit-compile", "onebit-translate", "mlir-runner"],
     [config.onebit_tools_dir, config.llvm_tools_dir])
+
+# The host's byte-shuffle ISAs, for the kernels whose end-to-end tests can
+# only run where the instructions exist (mlir-runner compiles for the host).
+def host_cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+for flag in sorted({"avx2", "avx512bw"} & host_cpu_flags()):
+    config.available_features.add("cpu-" + flag)

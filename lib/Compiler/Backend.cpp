@@ -36,6 +36,8 @@ llvm::Expected<CpuTarget> onebit::resolveCpuTarget(llvm::StringRef mcpu) {
       features.push_back((feature.second ? "+" : "-") + feature.first().str());
     target.features = llvm::join(features, ",");
     target.hasAvx512 = llvm::sys::getHostCPUFeatures().lookup("avx512f");
+    target.hasAvx2 = llvm::sys::getHostCPUFeatures().lookup("avx2");
+    target.hasAvx512bw = llvm::sys::getHostCPUFeatures().lookup("avx512bw");
     return target;
   }
   std::string error;
@@ -50,6 +52,8 @@ llvm::Expected<CpuTarget> onebit::resolveCpuTarget(llvm::StringRef mcpu) {
                                    "' for " + target.triple);
   target.cpu = mcpu.str();
   target.hasAvx512 = info->checkFeatures("+avx512f");
+  target.hasAvx2 = info->checkFeatures("+avx2");
+  target.hasAvx512bw = info->checkFeatures("+avx512bw");
   return target;
 }
 

@@ -14,12 +14,14 @@ std::string onebit::cpuLowerLayersPipeline(const CpuPipelineOptions &options) {
   // low-bit ones (FMAs instead of masked adds); what is left of onebit (none
   // in practice) goes the reference way. Unsigned integer types, which told
   // the importer which arithmetic to build, become signless first.
+  // Ternary layers with int8 activations take the table-lookup kernel where
+  // the target has byte shuffles.
   return llvm::formatv("onebit-signless-integers, onebit-insert-shape-checks, "
                        "onebit-lower-to-vector{{vector-width={0} "
-                       "float-layers=true}, "
+                       "float-layers=true lookup-tables={1}}, "
                        "onebit-lower-to-linalg, canonicalize, cse, "
                        "func.func(onebit-fuse-elementwise), canonicalize",
-                       options.vectorWidth)
+                       options.vectorWidth, options.lookupTables)
       .str();
 }
 
@@ -46,8 +48,9 @@ std::string onebit::cpuToLLVMPipeline(const CpuPipelineOptions &options) {
   // generics that can be are vectorized along their output's last
   // dimension; convert-linalg-to-loops takes the rest. Buffers are
   // allocated through the runtime's _mlir_memref_to_llvm_* functions, which
-  // free a run's buffers when a check ends it early (RunMemory.h), and bf16
-  // conversions become integer code that needs no libgcc helper.
+  // free a run's buffers when a check ends it early (RunMemory.h), bf16
+  // conversions become integer code that needs no libgcc helper, and the
+  // table-lookup kernel's byte ops become x86 intrinsics.
   return llvm::formatv(
              "convert-bufferization-to-memref, onebit-insert-shape-checks, "
              "func.func(onebit-vectorize-generics{{vector-width={0}}), "
@@ -56,6 +59,7 @@ std::string onebit::cpuToLLVMPipeline(const CpuPipelineOptions &options) {
              "onebit-outline-parallel-loops, "
              "convert-scf-to-cf, onebit-expand-shape-to-reinterpret-cast, "
              "expand-strided-metadata, lower-affine, onebit-expand-bfloat16, "
+             "onebit-lower-byte-shuffles, "
              "finalize-memref-to-llvm{{use-generic-functions=true}, "
              "convert-vector-to-llvm, "
              "convert-math-to-llvm, convert-math-to-libm, "

@@ -262,3 +262,25 @@ LogicalResult CheckOp::canonicalize(CheckOp op, PatternRewriter &rewriter) {
 
 #define GET_OP_CLASSES
 #include "onebit/OnebitOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Byte-shuffle kernel ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ByteLookupOp::verify() {
+  int64_t lanes = getTable().getType().getNumElements();
+  if (lanes % 16 != 0)
+    return emitOpError("needs a multiple of 16 lanes (one 16-byte table per "
+                       "16 lanes), got ")
+           << lanes;
+  return success();
+}
+
+LogicalResult PairSumOp::verify() {
+  int64_t bytes = getWeights().getType().getNumElements();
+  if (getResult().getType().getNumElements() * 2 != bytes)
+    return emitOpError("result must have half as many lanes as its operands (")
+           << bytes / 2 << "), got "
+           << getResult().getType().getNumElements();
+  return success();
+}

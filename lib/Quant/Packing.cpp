@@ -138,4 +138,26 @@ bool verifySignBits(const uint8_t *packed, int64_t rows, int64_t cols,
   return true;
 }
 
+std::vector<uint8_t> packTernaryLookupCodes(const int8_t *trits, int64_t rows,
+                                            int64_t cols, int64_t lanes) {
+  int64_t blocks = (rows + lanes - 1) / lanes;
+  int64_t steps = (cols + kLookupStepInputs - 1) / kLookupStepInputs;
+  int64_t pairsOfGroups = steps * 2;
+  std::vector<uint8_t> codes(
+      static_cast<size_t>(blocks * pairsOfGroups * lanes), 0);
+  auto trit = [&](int64_t n, int64_t k) -> int {
+    return n < rows && k < cols ? trits[n * cols + k] : 0;
+  };
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int64_t p = 0; p < pairsOfGroups; ++p)
+      for (int64_t c = 0; c < lanes; ++c) {
+        int64_t n = b * lanes + c, k = 4 * p;
+        uint8_t low = lookupCode(trit(n, k), trit(n, k + 1));
+        uint8_t high = lookupCode(trit(n, k + 2), trit(n, k + 3));
+        codes[(b * pairsOfGroups + p) * lanes + c] =
+            static_cast<uint8_t>(low | high << 4);
+      }
+  return codes;
+}
+
 } // namespace onebit::quant

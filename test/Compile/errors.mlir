@@ -11,6 +11,8 @@
 // RUN: not onebit-compile %S/does-not-exist.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not onebit-compile %s -O7 -o %t.so 2>&1 | FileCheck %s --check-prefix=OPT
 // RUN: not onebit-compile %s --skip="(" --emit=onebit -o - 2>&1 | FileCheck %s --check-prefix=REGEX
+// RUN: not onebit-compile %s --lookup-tables=neon -o %t.so 2>&1 | FileCheck %s --check-prefix=LOOKUP
+// RUN: not onebit-compile %s --mcpu=haswell --lookup-tables=avx512 -o %t.so 2>&1 | FileCheck %s --check-prefix=LOOKUP512
 // RUN: test ! -e %t.so
 
 // NOENTRY: error: the model needs one public function (or one named 'main') as its entry point; found 2
@@ -21,6 +23,8 @@
 // MISSING: does-not-exist.mlir': No such file or directory
 // OPT: onebit-compile: error: -O7: the level is 0 to 3
 // REGEX: error: ternarize: invalid skip regex '(': parentheses not balanced
+// LOOKUP: onebit-compile: error: --lookup-tables=neon: expected auto, none, avx2 or avx512
+// LOOKUP512: onebit-compile: error: --lookup-tables=avx512: the target CPU 'haswell' has no avx512bw
 
 func.func @first(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>

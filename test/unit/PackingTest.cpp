@@ -189,4 +189,49 @@ TEST(SignBitsTest, FullBytesHaveNoPadding) {
   EXPECT_FALSE(verifySignBits(packed.data(), 1, 7));
 }
 
+TEST(LookupCodesTest, CodesNameTheNinePairs) {
+  // 3 * (w0 + 1) + (w1 + 1): (-1, -1) is 0, (0, 0) is 4, (1, 1) is 8.
+  EXPECT_EQ(lookupCode(-1, -1), 0);
+  EXPECT_EQ(lookupCode(-1, 1), 2);
+  EXPECT_EQ(lookupCode(0, 0), 4);
+  EXPECT_EQ(lookupCode(1, -1), 6);
+  EXPECT_EQ(lookupCode(1, 1), 8);
+}
+
+TEST(LookupCodesTest, HandWorkedBlock) {
+  // 2 channels of 5 inputs in blocks of 4 lanes: one block, K padded to 8
+  // (2 vectors of codes), channels 2 and 3 all zero pairs (0x44).
+  const std::vector<int8_t> trits = {1, -1, 0, 1, -1, //
+                                     0, 0, -1, -1, 1};
+  std::vector<uint8_t> codes = packTernaryLookupCodes(trits.data(), 2, 5, 4);
+  // Channel 0: (1,-1) = 6, (0,1) = 5, then (-1,0) = 1, padding (0,0) = 4.
+  // Channel 1: (0,0) = 4, (-1,-1) = 0, then (1,0) = 7, (0,0) = 4.
+  const std::vector<uint8_t> want = {0x56, 0x04, 0x44, 0x44,
+                                     0x41, 0x47, 0x44, 0x44};
+  EXPECT_EQ(codes, want);
+}
+
+TEST(LookupCodesTest, EveryWeightRecoverable) {
+  // Reading the layout back as the kernel does gives the weights, for shapes
+  // with tails in both N (past whole blocks) and K (past whole steps).
+  for (auto [rows, cols] : kOddShapes)
+    for (int64_t lanes : {32, 64}) {
+      std::vector<int8_t> trits = randomTrits(rows * cols, 11);
+      std::vector<uint8_t> codes =
+          packTernaryLookupCodes(trits.data(), rows, cols, lanes);
+      int64_t pairs = (cols + 7) / 8 * 2;
+      int64_t blocks = (rows + lanes - 1) / lanes;
+      ASSERT_EQ(int64_t(codes.size()), blocks * pairs * lanes);
+      for (int64_t n = 0; n < blocks * lanes; ++n)
+        for (int64_t k = 0; k < pairs * 4; ++k) {
+          uint8_t byte = codes[((n / lanes) * pairs + k / 4) * lanes + n % lanes];
+          int code = (k % 4 < 2 ? byte : byte >> 4) & 15;
+          int w = k % 2 ? code % 3 - 1 : code / 3 - 1;
+          int want = n < rows && k < cols ? trits[n * cols + k] : 0;
+          ASSERT_EQ(w, want) << rows << "x" << cols << " lanes " << lanes
+                             << " at " << n << ", " << k;
+        }
+    }
+}
+
 } // namespace

@@ -130,6 +130,12 @@ cl::opt<unsigned> optLevel("O", cl::desc("Optimization level (0-3)"),
                            cl::Prefix, cl::init(2), cl::cat(category));
 cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU (default: the host)"),
                           cl::init("native"), cl::cat(category));
+cl::opt<std::string> lookupTables(
+    "lookup-tables",
+    cl::desc("Kernel of ternary layers with --int8-activations on the CPU: "
+             "auto (the table-lookup kernel where the target has AVX2), "
+             "none (the masked-add kernel), avx2, avx512"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<std::string> cudaArch("cuda-arch",
                               cl::desc("GPU architecture for --target=cuda"),
                               cl::init("sm_90"), cl::cat(category));
@@ -422,6 +428,22 @@ int compile(const char *argv0) {
     return fail(llvm::toString(cpu.takeError()));
   CpuPipelineOptions cpuOptions;
   cpuOptions.vectorWidth = cpu->hasAvx512 ? 16 : 8;
+  if (lookupTables == "auto") {
+    // The 256-bit table-lookup kernel also on AVX-512 cores, until its
+    // 512-bit variant has been measured on one.
+    if (cpu->hasAvx2)
+      cpuOptions.lookupTables = "avx2";
+  } else if (lookupTables == "avx2" || lookupTables == "avx512") {
+    bool has = lookupTables == "avx2" ? cpu->hasAvx2 : cpu->hasAvx512bw;
+    if (!has)
+      return fail("--lookup-tables=" + lookupTables + ": the target CPU '" +
+                  cpu->cpu + "' has no " + lookupTables +
+                  (lookupTables == "avx512" ? "bw" : ""));
+    cpuOptions.lookupTables = lookupTables;
+  } else if (lookupTables != "none") {
+    return fail("--lookup-tables=" + lookupTables +
+                ": expected auto, none, avx2 or avx512");
+  }
 
   FailureOr<EntryPoint> entry = prepareEntryPoint(*module);
   if (failed(entry))

@@ -17,6 +17,8 @@ struct CpuTarget {
   std::string cpu;
   std::string features;
   bool hasAvx512 = false;
+  bool hasAvx2 = false;
+  bool hasAvx512bw = false;
 };
 
 /// The target for `mcpu` ("" or "native" for the host). Fails with a message

@@ -21,6 +21,9 @@ struct CpuPipelineOptions {
   /// Lanes of the layer kernels and of the vectorized generics (16 with
   /// AVX-512, 8 otherwise).
   int64_t vectorWidth = 16;
+  /// The byte-shuffle ISA of the table-lookup kernel ("avx2", "avx512"), or
+  /// empty where the target has none (the masked-add kernel instead).
+  std::string lookupTables;
 };
 
 /// The low-bit layers to add-only vector loops, float layers to linalg, and

@@ -9,6 +9,9 @@
 //    subtract kernels read the planes directly.
 //  * Sign bits, 1 bit per weight: each row is ceil(cols/8) bytes, bit set for
 //    +1 and clear for -1, same bit order; padding bits are zero.
+//  * Lookup codes, the table-lookup kernel's own layout of ternary weights
+//    (2 bits per weight), chosen by the compiler when it picks that kernel:
+//    see packTernaryLookupCodes.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ONEBIT_QUANT_PACKING_H
@@ -42,6 +45,29 @@ std::vector<uint8_t> unpackSignBits(const uint8_t *packed, int64_t rows,
 /// False (and a reason naming the row) if a padding bit is set.
 bool verifySignBits(const uint8_t *packed, int64_t rows, int64_t cols,
                     std::string *why = nullptr);
+
+/// Inputs per lookup code: a code names one of the 9 ternary pairs.
+constexpr int64_t kLookupGroup = 2;
+/// The lookup-code layout pads K to a multiple of this many inputs (the
+/// kernel's step: two bytes of codes per channel).
+constexpr int64_t kLookupStepInputs = 8;
+
+/// The code of the weight pair (w0, w1): 3 * (w0 + 1) + (w1 + 1), in 0..8.
+/// The pair (0, 0) is code 4, which also pads.
+constexpr uint8_t lookupCode(int w0, int w1) {
+  return static_cast<uint8_t>(3 * (w0 + 1) + (w1 + 1));
+}
+
+/// Ternary weights (rows x cols, trits in {-1, 0, 1}) in the table-lookup
+/// kernel's layout for blocks of `lanes` output channels: bytes
+/// [ceil(rows / lanes)][P][lanes] with P = ceil(cols / 8) * 2. Byte
+/// [b][p][c] holds, for channel n = b * lanes + c, the code of inputs
+/// (4p, 4p + 1) in its low nibble and of (4p + 2, 4p + 3) in its high nibble.
+/// One load of `lanes` bytes thus gives the codes of 4 inputs for every
+/// channel of a block, and a block's codes are one contiguous run. Channels
+/// past `rows` and inputs past `cols` are the zero pair (code 4).
+std::vector<uint8_t> packTernaryLookupCodes(const int8_t *trits, int64_t rows,
+                                            int64_t cols, int64_t lanes);
 
 } // namespace onebit::quant
 

@@ -245,8 +245,8 @@ struct LowerToLinalgPass
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalDialect<OnebitDialect>();
-    // Run-time checks stay for onebit-insert-shape-checks.
-    target.addLegalOp<CheckOp>();
+    // Run-time checks and the kernels' byte ops are lowered later.
+    target.addLegalOp<CheckOp, ByteLookupOp, PairSumOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateOnebitToLinalgPatterns(patterns);

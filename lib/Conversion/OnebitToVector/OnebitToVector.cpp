@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LookupTableKernel.h"
+
 #include "onebit/Conversion/LinearLayerUtils.h"
 #include "onebit/Conversion/Passes.h"
 #include "onebit/Dialect/OnebitDialect.h"
@@ -679,6 +681,14 @@ struct LowerToVectorKernelsPass
              << "onebit-lower-to-vector: vector-width must be a positive "
                 "multiple of 8, got "
              << width;
+    if (!lookupTables.empty()) {
+      isa = lookupTableIsa(lookupTables);
+      if (!isa)
+        return emitError(UnknownLoc::get(context))
+               << "onebit-lower-to-vector: lookup-tables must be avx2 or "
+                  "avx512, got '"
+               << lookupTables << "'";
+    }
     return success();
   }
 
@@ -688,6 +698,8 @@ struct LowerToVectorKernelsPass
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateOnebitToVectorPatterns(patterns, vectorWidth);
+    if (isa)
+      populateLookupTablePatterns(patterns, *isa);
     if (floatLayers) {
       // Layers whose weights are not static f32 stay for the linalg path.
       target.addDynamicallyLegalOp<LinearOp>([](LinearOp op) {
@@ -701,6 +713,8 @@ struct LowerToVectorKernelsPass
                                       std::move(patterns))))
       signalPassFailure();
   }
+
+  std::optional<LookupTableIsa> isa;
 };
 
 } // namespace

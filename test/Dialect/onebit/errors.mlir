@@ -269,3 +269,19 @@ func.func @check_needs_message(%holds: i1) {
   "onebit.check"(%holds) : (i1) -> ()
   return
 }
+
+// -----
+
+func.func @byte_lookup_lanes(%t: vector<24xi8>) -> vector<24xi8> {
+  // expected-error @+1 {{needs a multiple of 16 lanes (one 16-byte table per 16 lanes), got 24}}
+  %v = onebit.byte_lookup %t, %t : vector<24xi8>
+  return %v : vector<24xi8>
+}
+
+// -----
+
+func.func @pair_sum_lanes(%t: vector<32xi8>) -> vector<32xi16> {
+  // expected-error @+1 {{result must have half as many lanes as its operands (16), got 32}}
+  %v = onebit.pair_sum %t, %t : vector<32xi8> -> vector<32xi16>
+  return %v : vector<32xi16>
+}

@@ -45,6 +45,15 @@ func.func @sign(%x: tensor<1x2x3xf32>, %v: tensor<3xf32>, %b: tensor<2xf32>) -> 
   return %0, %1 : tensor<1x2x2xf32>, tensor<2xf32>
 }
 
+// CHECK-LABEL: func @byte_ops
+// CHECK: onebit.byte_lookup %arg0, %arg1 : vector<32xi8>
+// CHECK: onebit.pair_sum %arg0, %{{.*}} : vector<32xi8> -> vector<16xi16>
+func.func @byte_ops(%t: vector<32xi8>, %i: vector<32xi8>) -> vector<16xi16> {
+  %v = onebit.byte_lookup %t, %i : vector<32xi8>
+  %s = onebit.pair_sum %t, %v : vector<32xi8> -> vector<16xi16>
+  return %s : vector<16xi16>
+}
+
 // The blobs print back byte for byte (alignment header 0x01000000, then data).
 // CHECK: dialect_resources
 // CHECK-DAG: q_weights: "0x0100000009020401FF030000"

@@ -1,0 +1,34 @@
+//===- LookupTableKernel.h - Table-lookup kernel for W1.58A8 ----*- C++ -*-===//
+//
+// The ISAs the table-lookup kernel is built for, and its pattern. What
+// differs between them is here: the vector width in bytes (the byte ops
+// onebit.byte_lookup and onebit.pair_sum become that width's intrinsics in
+// onebit-lower-byte-shuffles), and how many rows share a decoded vector of
+// codes (AVX2 has 16 vector registers, AVX-512 32).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ONEBIT_CONVERSION_ONEBITTOVECTOR_LOOKUPTABLEKERNEL_H
+#define ONEBIT_CONVERSION_ONEBITTOVECTOR_LOOKUPTABLEKERNEL_H
+
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+
+namespace onebit {
+
+struct LookupTableIsa {
+  llvm::StringRef name;
+  int64_t lanes;   // bytes per vector
+  int64_t rowTile; // rows per tile
+};
+
+/// "avx2" or "avx512"; nullopt for any other name.
+std::optional<LookupTableIsa> lookupTableIsa(llvm::StringRef name);
+
+/// ternary_linear with int8 activations to the table-lookup kernel.
+void populateLookupTablePatterns(mlir::RewritePatternSet &patterns,
+                                 const LookupTableIsa &isa);
+
+} // namespace onebit
+
+#endif

@@ -1,0 +1,71 @@
+//===- LowerByteShuffles.cpp - The byte ops to x86 intrinsics -------------===//
+//
+// onebit.byte_lookup and onebit.pair_sum are exactly vpshufb and vpmaddubsw;
+// they stay dialect ops (Pure) through bufferization and become intrinsic
+// calls only here, on the way to LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#include "onebit/Conversion/Passes.h"
+#include "onebit/Dialect/OnebitOps.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace onebit {
+#define GEN_PASS_DEF_LOWERBYTESHUFFLES
+#include "onebit/ConversionPasses.h.inc"
+} // namespace onebit
+
+using namespace mlir;
+using namespace onebit;
+
+namespace {
+
+/// The intrinsic for `bytes` operand bytes: the AVX2 one for 32, the
+/// AVX-512BW one for 64.
+std::optional<StringRef> intrinsicFor(int64_t bytes, StringRef avx2,
+                                      StringRef avx512) {
+  if (bytes == 32)
+    return avx2;
+  if (bytes == 64)
+    return avx512;
+  return std::nullopt;
+}
+
+struct LowerByteShufflesPass
+    : onebit::impl::LowerByteShufflesBase<LowerByteShufflesPass> {
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    auto replace = [&](Operation *op, std::optional<StringRef> name) {
+      if (!name) {
+        op->emitError("has no x86 instruction for ")
+            << op->getOperand(0).getType()
+            << " (32 bytes need AVX2, 64 AVX-512BW)";
+        return WalkResult::interrupt();
+      }
+      rewriter.setInsertionPoint(op);
+      auto call = LLVM::CallIntrinsicOp::create(
+          rewriter, op->getLoc(), op->getResult(0).getType(),
+          rewriter.getStringAttr(*name), op->getOperands());
+      rewriter.replaceOp(op, call.getResults());
+      return WalkResult::advance();
+    };
+    WalkResult result = getOperation()->walk([&](Operation *op) {
+      if (auto lookup = dyn_cast<ByteLookupOp>(op))
+        return replace(op, intrinsicFor(lookup.getType().getNumElements(),
+                                        "llvm.x86.avx2.pshuf.b",
+                                        "llvm.x86.avx512.pshuf.b.512"));
+      if (auto pairs = dyn_cast<PairSumOp>(op))
+        return replace(op,
+                       intrinsicFor(pairs.getWeights().getType().getNumElements(),
+                                    "llvm.x86.avx2.pmadd.ub.sw",
+                                    "llvm.x86.avx512.pmaddubs.w.512"));
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

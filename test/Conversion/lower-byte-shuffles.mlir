@@ -1,0 +1,29 @@
+// RUN: onebit-opt %s --onebit-lower-byte-shuffles --split-input-file --verify-diagnostics | FileCheck %s
+
+// The byte ops become the x86 intrinsics of their width.
+
+// CHECK-LABEL: func.func @avx2
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"(%arg0, %arg1) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%arg0, %{{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+func.func @avx2(%t: vector<32xi8>, %i: vector<32xi8>) -> vector<16xi16> {
+  %v = onebit.byte_lookup %t, %i : vector<32xi8>
+  %s = onebit.pair_sum %t, %v : vector<32xi8> -> vector<16xi16>
+  return %s : vector<16xi16>
+}
+
+// CHECK-LABEL: func.func @avx512
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.pmaddubs.w.512"
+func.func @avx512(%t: vector<64xi8>, %i: vector<64xi8>) -> vector<32xi16> {
+  %v = onebit.byte_lookup %t, %i : vector<64xi8>
+  %s = onebit.pair_sum %t, %v : vector<64xi8> -> vector<32xi16>
+  return %s : vector<32xi16>
+}
+
+// -----
+
+func.func @sse(%t: vector<16xi8>, %i: vector<16xi8>) -> vector<16xi8> {
+  // expected-error @+1 {{has no x86 instruction for 'vector<16xi8>' (32 bytes need AVX2, 64 AVX-512BW)}}
+  %v = onebit.byte_lookup %t, %i : vector<16xi8>
+  return %v : vector<16xi8>
+}

@@ -1,0 +1,64 @@
+// RUN: onebit-opt %s --onebit-lower-to-vector="lookup-tables=avx2" --split-input-file | FileCheck %s
+// RUN: onebit-opt %s --onebit-lower-to-vector="lookup-tables=avx512" --split-input-file | FileCheck %s --check-prefix=W64
+// RUN: not onebit-opt %s --onebit-lower-to-vector="lookup-tables=neon" --split-input-file 2>&1 | FileCheck %s --check-prefix=BADISA
+
+// BADISA: error: onebit-lower-to-vector: lookup-tables must be avx2 or avx512, got 'neon'
+
+// A ternary layer with int8 activations takes the table-lookup kernel. The
+// weights become lookup codes at compile time: N = 3 is one block of 32
+// channels, K = 40 is 5 steps of 8 inputs, 10 vectors of codes. Each row
+// gets 2 tables of 16 bytes per pair of inputs (K = 40 is padded to 64, 32
+// pairs). The inner loop only looks up (onebit.byte_lookup) and adds; the
+// two nibble tables' byte sums are joined by onebit.pair_sum. The integer
+// sums are widened to i32 every 128 inputs; the row factor, the scale and
+// the bias apply once per output, 8 channels per masked store.
+
+// CHECK-LABEL: func.func @int8_layer
+// CHECK: arith.constant dense_resource<fc_lookup_codes> : tensor<1x10x32xi8>
+// CHECK: memref.alloc() : memref<2x32x32xi8>
+// CHECK: scf.parallel
+// CHECK:   arith.fptosi {{.*}} : vector<32xf32> to vector<32xi8>
+// CHECK:   vector.store {{.*}} : memref<2x32x32xi8>, vector<32xi8>
+// CHECK: scf.parallel
+// CHECK:   scf.for {{.*}} step %c128
+// CHECK:     scf.for {{.*}} step %c8
+// CHECK-NOT:   arith.muli
+// CHECK:       vector.load {{.*}} : memref<1x10x32xi8>, vector<32xi8>
+// CHECK:       onebit.byte_lookup {{.*}} : vector<32xi8>
+// CHECK-NOT:   arith.muli
+// CHECK:       onebit.pair_sum {{.*}} : vector<32xi8> -> vector<16xi16>
+// CHECK:     arith.extsi {{.*}} : vector<16xi16> to vector<16xi32>
+// CHECK:   arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK:   arith.divf {{.*}} : vector<8xf32>
+// CHECK:   arith.mulf {{.*}} : vector<8xf32>
+// CHECK:   arith.addf {{.*}} : vector<8xf32>
+// CHECK:   vector.transfer_write {{.*}} : vector<8xf32>, memref<2x3xf32>
+
+// W64-LABEL: func.func @int8_layer
+// W64: arith.constant dense_resource<fc_lookup_codes> : tensor<1x10x64xi8>
+// W64: onebit.byte_lookup {{.*}} : vector<64xi8>
+// W64: onebit.pair_sum {{.*}} : vector<64xi8> -> vector<32xi16>
+func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
+  %y = onebit.ternary_linear %x bias %b {layer_name = "fc",
+         packed_weights = dense<[[[1, 2, 3, 4, 5], [2, 1, 4, 3, 8]],
+                                 [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]],
+                                 [[-1, 0, 0, 0, 0], [0, 0, 0, 0, -1]]]> : tensor<3x2x5xi8>,
+         scale = dense<0.5> : tensor<1xf32>, int8_activations}
+      : tensor<2x40xf32>, tensor<3xf32> -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// Float activations keep the masked-add kernel.
+
+// CHECK-LABEL: func.func @float_layer
+// CHECK-NOT: onebit.byte_lookup
+// CHECK: arith.select
+func.func @float_layer(%x: tensor<2x40xf32>) -> tensor<2x3xf32> {
+  %y = onebit.ternary_linear %x {
+         packed_weights = dense<0> : tensor<3x2x5xi8>,
+         scale = dense<0.5> : tensor<1xf32>}
+      : tensor<2x40xf32> -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
