@@ -7,7 +7,10 @@
 // weights (bench/make_layer_models.py writes them; bench/CMakeLists.txt
 // compiles them):
 //
-//   ternary      ternary_NxK.so  onebit-compile --quantize=absmean (2 bits/weight)
+//   ternary      ternary_NxK.so  onebit-compile --quantize=absmean (2 bits/weight),
+//                the float table-lookup kernel where the CPU has AVX2
+//   ternary_masked, sign_masked  the same with --lookup-tables=none (the
+//                masked-add kernel)
 //   ternary_a8   ternary_a8_NxK.so  the same with --int8-activations (BitNet's
 //                W1.58A8: activations quantized to int8 per row), the
 //                table-lookup kernel where the CPU has AVX2
@@ -243,9 +246,11 @@ std::vector<float> randomActivations(int64_t count, unsigned seed) {
 
 enum class Path {
   Ternary,
+  TernaryMasked,
   TernaryA8,
   TernaryA8Masked,
   Sign,
+  SignMasked,
   OnebitF32,
   OpenblasF32
 };
@@ -258,6 +263,10 @@ const char *pathName(Path path) {
     return "ternary_a8";
   case Path::TernaryA8Masked:
     return "ternary_a8_masked";
+  case Path::TernaryMasked:
+    return "ternary_masked";
+  case Path::SignMasked:
+    return "sign_masked";
   case Path::Sign:
     return "sign";
   case Path::OnebitF32:
@@ -276,8 +285,10 @@ int64_t weightBytes(Path path, const Shape &shape) {
   case Path::Ternary:
   case Path::TernaryA8:
   case Path::TernaryA8Masked:
+  case Path::TernaryMasked:
     return shape.n * 2 * rowBytes;
   case Path::Sign:
+  case Path::SignMasked:
     return shape.n * rowBytes;
   default:
     return shape.n * shape.k * int64_t(sizeof(float));
@@ -312,6 +323,8 @@ public:
     load(Path::TernaryA8, "ternary_a8_" + size + ".so");
     load(Path::TernaryA8Masked, "ternary_a8_masked_" + size + ".so");
     load(Path::Sign, "sign_" + size + ".so");
+    load(Path::TernaryMasked, "ternary_masked_" + size + ".so");
+    load(Path::SignMasked, "sign_masked_" + size + ".so");
     load(Path::OnebitF32, "float_" + size + ".so");
 #ifdef ONEBIT_HAVE_OPENBLAS
     int blasCopies = copiesFor(options.coldBytes, weightBytes(Path::OpenblasF32, shape));
@@ -387,16 +400,18 @@ private:
           referenceProduct(x.data(), ternaryWeights->data, rows, shape);
       std::vector<double> wantSign =
           referenceProduct(x.data(), signWeights->data, rows, shape);
-      expectClose(hot[Path::Ternary]->run(x.data(), rows, shape.k, shape.n),
-                  wantTernary, "ternary" + at);
+      for (Path path : {Path::Ternary, Path::TernaryMasked})
+        expectClose(hot[path]->run(x.data(), rows, shape.k, shape.n),
+                    wantTernary, pathName(path) + at);
       std::vector<float> xA8 = dequantizedInt8Rows(x.data(), rows, shape.k);
       std::vector<double> wantA8 =
           referenceProduct(xA8.data(), ternaryWeights->data, rows, shape);
       for (Path path : {Path::TernaryA8, Path::TernaryA8Masked})
         expectClose(hot[path]->run(x.data(), rows, shape.k, shape.n), wantA8,
                     pathName(path) + at);
-      expectClose(hot[Path::Sign]->run(x.data(), rows, shape.k, shape.n),
-                  wantSign, "sign" + at);
+      for (Path path : {Path::Sign, Path::SignMasked})
+        expectClose(hot[path]->run(x.data(), rows, shape.k, shape.n), wantSign,
+                    pathName(path) + at);
       expectClose(hot[Path::OnebitF32]->run(x.data(), rows, shape.k, shape.n),
                   wantTernary, "onebit_f32" + at);
 #ifdef ONEBIT_HAVE_OPENBLAS
@@ -466,8 +481,9 @@ int main(int argc, char **argv) {
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
 
-  std::vector<Path> paths = {Path::Ternary, Path::TernaryA8,
-                             Path::TernaryA8Masked, Path::Sign,
+  std::vector<Path> paths = {Path::Ternary,   Path::TernaryMasked,
+                             Path::TernaryA8, Path::TernaryA8Masked,
+                             Path::Sign,      Path::SignMasked,
                              Path::OnebitF32};
 #ifdef ONEBIT_HAVE_OPENBLAS
   paths.push_back(Path::OpenblasF32);

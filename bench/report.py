@@ -17,8 +17,8 @@ import os
 import re
 import sys
 
-PATHS = ["ternary", "ternary_a8", "ternary_a8_masked", "sign", "onebit_f32",
-         "openblas_f32"]
+PATHS = ["ternary", "ternary_masked", "ternary_a8", "ternary_a8_masked",
+         "sign", "sign_masked", "onebit_f32", "openblas_f32"]
 # The low-bit paths, whose GEMV is measured against the read bandwidth.
 LOW_BIT = ["ternary", "ternary_a8", "sign"]
 
@@ -84,14 +84,15 @@ def kernel_section(path, lines, goals):
     cold_copies = [f"{k} {s}: {c}" for (k, s), c in sorted(copies.items())]
     lines.append("- Cold runs cycle through separate copies of the weights "
                  "(>= 256 MiB in all): " + "; ".join(cold_copies) + "\n")
-    lines.append("| N x K | M | cache | ternary | ternary A8 (lookup) "
-                 "| ternary A8 (masked) | sign | onebit f32 | OpenBLAS f32 "
+    lines.append("| N x K | M | cache | ternary (lookup) | ternary (masked) "
+                 "| ternary A8 (lookup) | ternary A8 (masked) | sign (lookup) "
+                 "| sign (masked) | onebit f32 | OpenBLAS f32 "
                  "| OpenBLAS / ternary | OpenBLAS / ternary A8 | OpenBLAS / sign "
                  "| onebit f32 / ternary | onebit f32 / ternary A8 "
                  "| ternary GEMV weight GB/s (% of read BW) "
                  "| ternary A8 GEMV weight GB/s (% of read BW) "
                  "| sign GEMV weight GB/s (% of read BW) |")
-    lines.append("|" + "---|" * 18)
+    lines.append("|" + "---|" * 20)
     for (shape, rows, cache), row in sorted(
             times.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
         get = row.get

@@ -276,4 +276,33 @@ def Onebit_PairSumOp : Onebit_Op<"pair_sum",
   let hasVerifier = 1;
 }
 
+def Onebit_F32Vector : VectorOfRankAndType<[1], [F32]>;
+def Onebit_I32Vector : VectorOfRankAndType<[1], [I32]>;
+
+def Onebit_LaneLookupOp : Onebit_Op<"lane_lookup",
+                                    [Pure, AllTypesMatch<["table", "result"]>]> {
+  let summary = "A lookup of f32 lanes in one table of the vector's width";
+  let description = [{
+    The in-register table lookup of the float table-lookup kernel:
+
+    ```
+    result[i] = table[indices[i] mod N]      (N lanes, a power of 2)
+    ```
+
+    That is the x86 vpermps; `onebit-lower-byte-shuffles` lowers it to the
+    AVX2 intrinsic (8 lanes) or the AVX-512F one (16 lanes). Only the low
+    log2(N) bits of an index matter, so a kernel can shift a word of packed
+    indices right between lookups without masking it.
+
+    ```mlir
+    %v = onebit.lane_lookup %table, %words : vector<8xf32>, vector<8xi32>
+    ```
+  }];
+  let arguments = (ins Onebit_F32Vector:$table, Onebit_I32Vector:$indices);
+  let results = (outs Onebit_F32Vector:$result);
+  let assemblyFormat =
+      "$table `,` $indices attr-dict `:` type($table) `,` type($indices)";
+  let hasVerifier = 1;
+}
+
 #endif // ONEBIT_OPS_TD

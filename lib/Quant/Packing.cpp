@@ -160,4 +160,25 @@ std::vector<uint8_t> packTernaryLookupCodes(const int8_t *trits, int64_t rows,
   return codes;
 }
 
+std::vector<uint32_t> packPlaneWords(const int8_t *trits, int64_t rows,
+                                     int64_t cols, int64_t blockChannels,
+                                     int planes) {
+  int64_t blocks = (rows + blockChannels - 1) / blockChannels;
+  int64_t chunks = (cols + kPlaneWordInputs - 1) / kPlaneWordInputs;
+  std::vector<uint32_t> words(
+      static_cast<size_t>(blocks * chunks * planes * blockChannels), 0);
+  for (int64_t n = 0; n < rows; ++n)
+    for (int64_t k = 0; k < cols; ++k) {
+      int8_t trit = trits[n * cols + k];
+      int plane = trit > 0 ? 0 : (planes == 2 && trit < 0 ? 1 : -1);
+      if (plane < 0)
+        continue;
+      int64_t b = n / blockChannels, j = n % blockChannels;
+      int64_t c = k / kPlaneWordInputs, bit = k % kPlaneWordInputs;
+      words[((b * chunks + c) * planes + plane) * blockChannels + j] |=
+          uint32_t(1) << bit;
+    }
+  return words;
+}
+
 } // namespace onebit::quant

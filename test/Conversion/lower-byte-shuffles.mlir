@@ -20,10 +20,19 @@ func.func @avx512(%t: vector<64xi8>, %i: vector<64xi8>) -> vector<32xi16> {
   return %s : vector<32xi16>
 }
 
+// CHECK-LABEL: func.func @lanes
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.permps"(%arg0, %arg1) : (vector<8xf32>, vector<8xi32>) -> vector<8xf32>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"(%arg2, %arg3) : (vector<16xf32>, vector<16xi32>) -> vector<16xf32>
+func.func @lanes(%t: vector<8xf32>, %i: vector<8xi32>, %u: vector<16xf32>, %j: vector<16xi32>) -> (vector<8xf32>, vector<16xf32>) {
+  %v = onebit.lane_lookup %t, %i : vector<8xf32>, vector<8xi32>
+  %w = onebit.lane_lookup %u, %j : vector<16xf32>, vector<16xi32>
+  return %v, %w : vector<8xf32>, vector<16xf32>
+}
+
 // -----
 
 func.func @sse(%t: vector<16xi8>, %i: vector<16xi8>) -> vector<16xi8> {
-  // expected-error @+1 {{has no x86 instruction for 'vector<16xi8>' (32 bytes need AVX2, 64 AVX-512BW)}}
+  // expected-error @+1 {{has no x86 instruction for 'vector<16xi8>' (32 bytes need AVX2, 64 AVX-512)}}
   %v = onebit.byte_lookup %t, %i : vector<16xi8>
   return %v : vector<16xi8>
 }

@@ -50,15 +50,56 @@ func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32
 
 // -----
 
-// Float activations keep the masked-add kernel.
+// Float activations take the float table-lookup kernel: the weights become
+// plane words (N = 3 is one block of 4 vectors of 8 channels; K = 40 is two
+// words of 30 inputs; plus and minus planes), each row one 8-entry table per
+// group of 3 inputs (K = 40 padded to 60: 20 groups). The loop looks each
+// group's 3-bit index up (onebit.lane_lookup: the plus and the minus one),
+// adds and subtracts, and shifts the words right by 3; no multiply.
 
 // CHECK-LABEL: func.func @float_layer
-// CHECK-NOT: onebit.byte_lookup
-// CHECK: arith.select
+// CHECK: arith.constant dense_resource<ternary_plane_words> : tensor<1x2x2x32xi32>
+// CHECK: memref.alloc() : memref<2x20x8xf32>
+// CHECK: scf.parallel
+// CHECK:   vector.store {{.*}} : memref<2x20x8xf32>, vector<8xf32>
+// CHECK: scf.parallel
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK-NOT:   arith.mulf
+// CHECK:       onebit.lane_lookup {{.*}} : vector<8xf32>, vector<8xi32>
+// CHECK:       onebit.lane_lookup {{.*}} : vector<8xf32>, vector<8xi32>
+// CHECK:       arith.subf
+// CHECK:       arith.addf
+// CHECK:       arith.shrui
+// CHECK:     scf.yield
+// CHECK:   arith.mulf {{.*}} : vector<8xf32>
+// CHECK:   vector.transfer_write {{.*}} : vector<8xf32>, memref<2x3xf32>
+
+// W64-LABEL: func.func @float_layer
+// W64: arith.constant dense_resource<ternary_plane_words> : tensor<1x2x2x64xi32>
+// W64: onebit.lane_lookup {{.*}} : vector<16xf32>, vector<16xi32>
 func.func @float_layer(%x: tensor<2x40xf32>) -> tensor<2x3xf32> {
   %y = onebit.ternary_linear %x {
          packed_weights = dense<0> : tensor<3x2x5xi8>,
          scale = dense<0.5> : tensor<1xf32>}
       : tensor<2x40xf32> -> tensor<2x3xf32>
   return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// Sign layers take the same kernel with one plane: the table holds the 8
+// signed sums of a group, one lookup per group, no subtraction.
+
+// CHECK-LABEL: func.func @sign_layer
+// CHECK: arith.constant dense_resource<sign_plane_words> : tensor<1x1x1x32xi32>
+// CHECK: arith.negf
+// CHECK: onebit.lane_lookup
+// CHECK-NOT: arith.subf
+// CHECK: vector.transfer_write
+func.func @sign_layer(%x: tensor<1x9xf32>) -> tensor<1x2xf32> {
+  %y = onebit.sign_linear %x {packed_signs = dense<[[5, 0], [1, 1]]> : tensor<2x2xi8>,
+         h = dense<[0.5, 2.0]> : tensor<2xf32>}
+      : tensor<1x9xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
 }

@@ -234,4 +234,46 @@ TEST(LookupCodesTest, EveryWeightRecoverable) {
     }
 }
 
+TEST(PlaneWordsTest, HandWorkedWords) {
+  // 3 channels of 32 inputs in blocks of 2: chunks of 30 inputs, so input 31
+  // is bit 1 of the second chunk's word; channel 3 does not exist (zeros).
+  std::vector<int8_t> trits(3 * 32, 0);
+  trits[0 * 32 + 0] = 1;   // channel 0, input 0: plus bit 0
+  trits[0 * 32 + 4] = -1;  // channel 0, input 4: minus bit 4
+  trits[1 * 32 + 31] = 1;  // channel 1, input 31: second chunk, plus bit 1
+  trits[2 * 32 + 29] = -1; // channel 2, input 29: minus bit 29
+  std::vector<uint32_t> words = packPlaneWords(trits.data(), 3, 32, 2, 2);
+  // [block][chunk][plane][channel]
+  const std::vector<uint32_t> want = {
+      1, 0, 1u << 4, 0,  // block 0, chunk 0: plus (ch 0, 1), minus (ch 0, 1)
+      0, 1u << 1, 0, 0,  // block 0, chunk 1
+      0, 0, 1u << 29, 0, // block 1, chunk 0
+      0, 0, 0, 0};       // block 1, chunk 1
+  EXPECT_EQ(words, want);
+}
+
+TEST(PlaneWordsTest, EveryWeightRecoverable) {
+  for (auto [rows, cols] : kOddShapes)
+    for (int planes : {1, 2}) {
+      std::vector<int8_t> trits = randomTrits(rows * cols, 13);
+      if (planes == 1)
+        for (int8_t &t : trits)
+          t = t >= 0 ? 1 : -1;
+      std::vector<uint32_t> words =
+          packPlaneWords(trits.data(), rows, cols, 32, planes);
+      int64_t chunks = (cols + 29) / 30;
+      for (int64_t n = 0; n < rows; ++n)
+        for (int64_t k = 0; k < cols; ++k) {
+          auto bit = [&](int plane) {
+            return words[((n / 32 * chunks + k / 30) * planes + plane) * 32 +
+                         n % 32] >>
+                       (k % 30) &
+                   1u;
+          };
+          int w = planes == 2 ? int(bit(0)) - int(bit(1)) : bit(0) ? 1 : -1;
+          ASSERT_EQ(w, trits[n * cols + k]) << rows << "x" << cols;
+        }
+    }
+}
+
 } // namespace

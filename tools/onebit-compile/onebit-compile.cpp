@@ -132,9 +132,9 @@ cl::opt<std::string> mcpu("mcpu", cl::desc("Target CPU (default: the host)"),
                           cl::init("native"), cl::cat(category));
 cl::opt<std::string> lookupTables(
     "lookup-tables",
-    cl::desc("Kernel of ternary layers with --int8-activations on the CPU: "
-             "auto (the table-lookup kernel where the target has AVX2), "
-             "none (the masked-add kernel), avx2, avx512"),
+    cl::desc("CPU kernel of the low-bit layers: auto (the table-lookup "
+             "kernels where the target has AVX2), none (the masked-add "
+             "kernel), avx2, avx512"),
     cl::init("auto"), cl::cat(category));
 cl::opt<std::string> cudaArch("cuda-arch",
                               cl::desc("GPU architecture for --target=cuda"),

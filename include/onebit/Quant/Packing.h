@@ -69,6 +69,24 @@ constexpr uint8_t lookupCode(int w0, int w1) {
 std::vector<uint8_t> packTernaryLookupCodes(const int8_t *trits, int64_t rows,
                                             int64_t cols, int64_t lanes);
 
+/// Inputs per 3-bit index of the float table-lookup kernel, and per 32-bit
+/// word (10 indices; bits 30 and 31 are zero).
+constexpr int64_t kPlaneWordGroup = 3;
+constexpr int64_t kPlaneWordInputs = 30;
+
+/// Weights (rows x cols) as 32-bit plane words for the float table-lookup
+/// kernel, for blocks of `blockChannels` output channels: words
+/// [ceil(rows / blockChannels)][ceil(cols / 30)][planes][blockChannels],
+/// planes = 2 for ternary (`trits` in {-1, 0, 1}: plus plane, then minus
+/// plane) or 1 for signs (`trits` in {-1, 1}: the plus plane alone). Bit
+/// 3t + i of word [b][c][p][j] is weight (n, 30c + 3t + i) of channel
+/// n = b * blockChannels + j in plane p, so shifting a word right by 3
+/// brings the next group's index to its low bits. Channels past `rows` and
+/// inputs past `cols` are zero bits.
+std::vector<uint32_t> packPlaneWords(const int8_t *trits, int64_t rows,
+                                     int64_t cols, int64_t blockChannels,
+                                     int planes);
+
 } // namespace onebit::quant
 
 #endif // ONEBIT_QUANT_PACKING_H

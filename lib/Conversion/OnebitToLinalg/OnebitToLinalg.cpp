@@ -246,7 +246,7 @@ struct LowerToLinalgPass
     ConversionTarget target(getContext());
     target.addIllegalDialect<OnebitDialect>();
     // Run-time checks and the kernels' byte ops are lowered later.
-    target.addLegalOp<CheckOp, ByteLookupOp, PairSumOp>();
+    target.addLegalOp<CheckOp, ByteLookupOp, PairSumOp, LaneLookupOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateOnebitToLinalgPatterns(patterns);

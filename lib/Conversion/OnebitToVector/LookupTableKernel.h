@@ -1,6 +1,6 @@
 //===- LookupTableKernel.h - Table-lookup kernel for W1.58A8 ----*- C++ -*-===//
 //
-// The ISAs the table-lookup kernel is built for, and its pattern. What
+// The ISAs the table-lookup kernels are built for, and their patterns. What
 // differs between them is here: the vector width in bytes (the byte ops
 // onebit.byte_lookup and onebit.pair_sum become that width's intrinsics in
 // onebit-lower-byte-shuffles), and how many rows share a decoded vector of
@@ -18,16 +18,23 @@ namespace onebit {
 
 struct LookupTableIsa {
   llvm::StringRef name;
-  int64_t lanes;   // bytes per vector
-  int64_t rowTile; // rows per tile
+  int64_t lanes;      // bytes per vector
+  int64_t rowTile;    // rows per tile (int8 kernel)
+  int64_t floatLanes; // f32 lanes per vector (float kernel)
 };
 
 /// "avx2" or "avx512"; nullopt for any other name.
 std::optional<LookupTableIsa> lookupTableIsa(llvm::StringRef name);
 
-/// ternary_linear with int8 activations to the table-lookup kernel.
+/// ternary_linear with int8 activations to the table-lookup kernel
+/// (LookupTableKernel.cpp).
 void populateLookupTablePatterns(mlir::RewritePatternSet &patterns,
                                  const LookupTableIsa &isa);
+
+/// ternary_linear with float activations and sign_linear to the float
+/// table-lookup kernel (FloatLookupKernel.cpp).
+void populateFloatLookupTablePatterns(mlir::RewritePatternSet &patterns,
+                                      const LookupTableIsa &isa);
 
 } // namespace onebit
 

@@ -1,6 +1,7 @@
 //===- LowerByteShuffles.cpp - The byte ops to x86 intrinsics -------------===//
 //
-// onebit.byte_lookup and onebit.pair_sum are exactly vpshufb and vpmaddubsw;
+// onebit.byte_lookup, onebit.pair_sum and onebit.lane_lookup are exactly
+// vpshufb, vpmaddubsw and vpermps;
 // they stay dialect ops (Pure) through bufferization and become intrinsic
 // calls only here, on the way to LLVM.
 //
@@ -23,7 +24,7 @@ using namespace onebit;
 namespace {
 
 /// The intrinsic for `bytes` operand bytes: the AVX2 one for 32, the
-/// AVX-512BW one for 64.
+/// AVX-512 one for 64.
 std::optional<StringRef> intrinsicFor(int64_t bytes, StringRef avx2,
                                       StringRef avx512) {
   if (bytes == 32)
@@ -41,7 +42,7 @@ struct LowerByteShufflesPass
       if (!name) {
         op->emitError("has no x86 instruction for ")
             << op->getOperand(0).getType()
-            << " (32 bytes need AVX2, 64 AVX-512BW)";
+            << " (32 bytes need AVX2, 64 AVX-512)";
         return WalkResult::interrupt();
       }
       rewriter.setInsertionPoint(op);
@@ -56,6 +57,11 @@ struct LowerByteShufflesPass
         return replace(op, intrinsicFor(lookup.getType().getNumElements(),
                                         "llvm.x86.avx2.pshuf.b",
                                         "llvm.x86.avx512.pshuf.b.512"));
+      if (auto lookup = dyn_cast<LaneLookupOp>(op)) {
+        int64_t lanes = lookup.getType().getNumElements();
+        return replace(op, intrinsicFor(lanes * 4, "llvm.x86.avx2.permps",
+                                        "llvm.x86.avx512.permvar.sf.512"));
+      }
       if (auto pairs = dyn_cast<PairSumOp>(op))
         return replace(op,
                        intrinsicFor(pairs.getWeights().getType().getNumElements(),

@@ -698,8 +698,10 @@ struct LowerToVectorKernelsPass
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateOnebitToVectorPatterns(patterns, vectorWidth);
-    if (isa)
+    if (isa) {
       populateLookupTablePatterns(patterns, *isa);
+      populateFloatLookupTablePatterns(patterns, *isa);
+    }
     if (floatLayers) {
       // Layers whose weights are not static f32 stay for the linalg path.
       target.addDynamicallyLegalOp<LinearOp>([](LinearOp op) {

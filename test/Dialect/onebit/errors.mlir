@@ -285,3 +285,19 @@ func.func @pair_sum_lanes(%t: vector<32xi8>) -> vector<32xi16> {
   %v = onebit.pair_sum %t, %t : vector<32xi8> -> vector<32xi16>
   return %v : vector<32xi16>
 }
+
+// -----
+
+func.func @lane_lookup_lanes(%t: vector<8xf32>, %i: vector<4xi32>) -> vector<8xf32> {
+  // expected-error @+1 {{table and indices must have one lane count, got 8 and 4}}
+  %v = onebit.lane_lookup %t, %i : vector<8xf32>, vector<4xi32>
+  return %v : vector<8xf32>
+}
+
+// -----
+
+func.func @lane_lookup_power_of_two(%t: vector<6xf32>, %i: vector<6xi32>) -> vector<6xf32> {
+  // expected-error @+1 {{needs a power-of-2 lane count, got 6}}
+  %v = onebit.lane_lookup %t, %i : vector<6xf32>, vector<6xi32>
+  return %v : vector<6xf32>
+}

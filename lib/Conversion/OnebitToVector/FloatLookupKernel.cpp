@@ -1,0 +1,345 @@
+//===- FloatLookupKernel.cpp - Table-lookup kernel, float activations -----===//
+//
+// The CPU kernel of `onebit.ternary_linear` with float activations and of
+// `onebit.sign_linear`, on x86 cores with a full-width lane permute (AVX2
+// vpermps on 8 lanes, AVX-512 on 16). It never multiplies by a weight: for
+// every activation row and group of 3 inputs it builds a table of the 8 sums
+// a group's weights can select,
+//
+//   ternary: S[e] = sum of x[3g + i] over the bits i set in e; a group adds
+//            S[plus bits] - S[minus bits]
+//   sign:    S[e] = sum of (bit i of e ? x[3g + i] : -x[3g + i]); a group
+//            adds S[sign bits]
+//
+// and the inner loop looks the weights' 3-bit indices up in it for a vector
+// of output channels at once (onebit.lane_lookup) and adds. The indices
+// are the packed plane words themselves (quant::packPlaneWords): 10 groups
+// to a 32-bit word per channel, shifted right by 3 between lookups, since
+// the permute reads only the low bits of each lane.
+//
+// Schedule: threads over blocks of 4 vectors of channels (32 with AVX2, 64
+// with AVX-512), 4 independent accumulators; inside, row after row, each
+// row's walk over K reading the block's words from cache after the first.
+// The tables are built once per row before the product. The sums are in a
+// different order than the reference's, so results agree to float
+// rounding.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LookupTableKernel.h"
+
+#include "onebit/Conversion/LinearLayerUtils.h"
+#include "onebit/Dialect/OnebitOps.h"
+#include "onebit/Dialect/PackedWeights.h"
+#include "onebit/Quant/Packing.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace onebit;
+
+namespace {
+
+/// Entries of a group's table: every choice of 3 bits.
+constexpr int64_t kEntries = 8;
+constexpr int64_t kGroup = quant::kPlaneWordGroup;
+constexpr int64_t kGroupsPerWord = quant::kPlaneWordInputs / kGroup;
+/// Channel vectors per block: independent accumulators sharing each table.
+constexpr int64_t kVectorsPerBlock = 4;
+
+Value indexConstant(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+struct FloatLookupOperands {
+  Value x;      // M x K f32
+  Value words;  // blocks x chunks x planes x channels-per-block i32
+  Value scale;  // 1 or N, or null
+  Value bias;   // N, or null
+  Value tables; // M x groups x 8 f32
+  Value out;    // M x N f32
+  bool ternary = true;
+  int64_t outFeatures = 0, chunks = 0;
+};
+
+/// tables[m, g, :] for every row m and group g (see the file comment).
+void emitTables(ImplicitLocOpBuilder &b, const FloatLookupOperands &ops) {
+  auto entries = VectorType::get({kEntries}, b.getF32Type());
+  auto maskType = VectorType::get({kEntries}, b.getI1Type());
+  auto threeType = VectorType::get({4}, b.getF32Type());
+  Value masks[kGroup];
+  for (int64_t i = 0; i < kGroup; ++i) {
+    SmallVector<bool> bits;
+    for (int64_t e = 0; e < kEntries; ++e)
+      bits.push_back(e >> i & 1);
+    masks[i] = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(maskType, ArrayRef<bool>(bits)));
+  }
+  Value zeros = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(entries, b.getF32FloatAttr(0)));
+  Value zeroF = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+  Value zero = indexConstant(b, 0), one = indexConstant(b, 1);
+  Value rows = memref::DimOp::create(b, ops.x, 0);
+  int64_t groups = cast<MemRefType>(ops.tables.getType()).getDimSize(1);
+  scf::ParallelOp::create(
+      b, b.getLoc(), ValueRange{zero}, ValueRange{rows}, ValueRange{one},
+      [&](OpBuilder &pb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder rb(loc, pb);
+        Value m = ivs[0];
+        scf::ForOp::create(
+            rb, loc, zero, indexConstant(rb, groups), one, ValueRange{},
+            [&](OpBuilder &fb, Location floc, Value g, ValueRange) {
+              ImplicitLocOpBuilder gb(floc, fb);
+              Value k = arith::MulIOp::create(gb, g, indexConstant(gb, kGroup));
+              // Inputs past K read as 0 and add nothing.
+              Value three = vector::TransferReadOp::create(
+                  gb, threeType, ops.x, ValueRange{m, k}, zeroF,
+                  ArrayRef<bool>{false});
+              Value table = zeros;
+              for (int64_t i = 0; i < kGroup; ++i) {
+                Value xi = vector::BroadcastOp::create(
+                    gb, entries, vector::ExtractOp::create(gb, three, i));
+                Value other =
+                    ops.ternary ? zeros : arith::NegFOp::create(gb, xi);
+                table = arith::AddFOp::create(
+                    gb, table,
+                    arith::SelectOp::create(gb, masks[i], xi, other));
+              }
+              vector::StoreOp::create(gb, table, ops.tables,
+                                      ValueRange{m, g, zero});
+              scf::YieldOp::create(gb);
+            });
+        scf::ReduceOp::create(rb, loc);
+      });
+}
+
+/// out[m, n] for all rows and the block's channels.
+void emitProducts(ImplicitLocOpBuilder &b, const LookupTableIsa &isa,
+                  const FloatLookupOperands &ops) {
+  int64_t lanes = isa.floatLanes;
+  int64_t blockChannels = kVectorsPerBlock * lanes;
+  int64_t blocks = llvm::divideCeil(ops.outFeatures, blockChannels);
+  int64_t planes = ops.ternary ? 2 : 1;
+  auto floats = VectorType::get({lanes}, b.getF32Type());
+  auto words = VectorType::get({lanes}, b.getI32Type());
+  auto entries = VectorType::get({kEntries}, b.getF32Type());
+  bool perTensorScale =
+      ops.scale && cast<MemRefType>(ops.scale.getType()).getDimSize(0) == 1 &&
+      ops.outFeatures != 1;
+  Value zero = indexConstant(b, 0), one = indexConstant(b, 1);
+  Value rows = memref::DimOp::create(b, ops.x, 0);
+  SmallVector<int64_t> widen;
+  for (int64_t lane = 0; lane < lanes; ++lane)
+    widen.push_back(lane % kEntries);
+
+  scf::ParallelOp::create(
+      b, b.getLoc(), ValueRange{zero}, ValueRange{indexConstant(b, blocks)},
+      ValueRange{one}, [&](OpBuilder &pb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder bb(loc, pb);
+        Value block = ivs[0];
+        Value three = arith::ConstantOp::create(
+            bb, DenseElementsAttr::get(words, bb.getI32IntegerAttr(kGroup)));
+        Value zeros = arith::ConstantOp::create(
+            bb, DenseElementsAttr::get(floats, bb.getF32FloatAttr(0)));
+        Value zeroF = arith::ConstantOp::create(bb, bb.getF32FloatAttr(0));
+        scf::ForOp::create(
+            bb, loc, zero, rows, one, ValueRange{},
+            [&](OpBuilder &rowBuilder, Location rloc, Value m, ValueRange) {
+              ImplicitLocOpBuilder rb(rloc, rowBuilder);
+              auto chunkLoop = scf::ForOp::create(
+                  rb, rloc, zero, indexConstant(rb, ops.chunks), one,
+                  SmallVector<Value>(kVectorsPerBlock, zeros),
+                  [&](OpBuilder &cb, Location cloc, Value c,
+                      ValueRange accs) {
+                    ImplicitLocOpBuilder kb(cloc, cb);
+                    SmallVector<Value> next(accs.begin(), accs.end());
+                    SmallVector<Value> plane[2];
+                    for (int64_t p = 0; p < planes; ++p)
+                      for (int64_t v = 0; v < kVectorsPerBlock; ++v)
+                        plane[p].push_back(vector::LoadOp::create(
+                            kb, words, ops.words,
+                            ValueRange{block, c, indexConstant(kb, p),
+                                       indexConstant(kb, v * lanes)}));
+                    Value firstGroup = arith::MulIOp::create(
+                        kb, c, indexConstant(kb, kGroupsPerWord));
+                    for (int64_t t = 0; t < kGroupsPerWord; ++t) {
+                      Value g = arith::AddIOp::create(kb, firstGroup,
+                                                      indexConstant(kb, t));
+                      Value table = vector::LoadOp::create(
+                          kb, entries, ops.tables, ValueRange{m, g, zero});
+                      if (lanes != kEntries)
+                        table =
+                            vector::ShuffleOp::create(kb, table, table, widen);
+                      // plus - minus first, so that each accumulator's
+                      // chain has one add per group.
+                      for (int64_t v = 0; v < kVectorsPerBlock; ++v) {
+                        Value looked = LaneLookupOp::create(
+                            kb, table.getType(), table, plane[0][v]);
+                        if (ops.ternary)
+                          looked = arith::SubFOp::create(
+                              kb, looked,
+                              LaneLookupOp::create(kb, table.getType(), table,
+                                                   plane[1][v]));
+                        next[v] = arith::AddFOp::create(kb, next[v], looked);
+                      }
+                      if (t + 1 == kGroupsPerWord)
+                        break;
+                      for (int64_t p = 0; p < planes; ++p)
+                        for (Value &word : plane[p])
+                          word = arith::ShRUIOp::create(kb, word, three);
+                    }
+                    scf::YieldOp::create(kb, next);
+                  });
+              for (int64_t v = 0; v < kVectorsPerBlock; ++v) {
+                Value n = arith::AddIOp::create(
+                    rb,
+                    arith::MulIOp::create(rb, block,
+                                          indexConstant(rb, blockChannels)),
+                    indexConstant(rb, v * lanes));
+                Value y = chunkLoop.getResult(v);
+                if (ops.scale) {
+                  Value scale =
+                      perTensorScale
+                          ? vector::BroadcastOp::create(
+                                rb, floats,
+                                memref::LoadOp::create(rb, ops.scale,
+                                                       ValueRange{zero}))
+                                .getResult()
+                          : vector::TransferReadOp::create(
+                                rb, floats, ops.scale, ValueRange{n}, zeroF,
+                                ArrayRef<bool>{false})
+                                .getResult();
+                  y = arith::MulFOp::create(rb, y, scale);
+                }
+                if (ops.bias)
+                  y = arith::AddFOp::create(
+                      rb, y,
+                      vector::TransferReadOp::create(rb, floats, ops.bias,
+                                                     ValueRange{n}, zeroF,
+                                                     ArrayRef<bool>{false}));
+                vector::TransferWriteOp::create(rb, y, ops.out,
+                                                ValueRange{m, n},
+                                                ArrayRef<bool>{false});
+              }
+              scf::YieldOp::create(rb);
+            });
+        scf::ReduceOp::create(bb, loc);
+      });
+}
+
+/// The layer's weights as trits, N x K.
+template <typename LayerOp>
+std::optional<std::vector<int8_t>> readTrits(LayerOp op) {
+  SmallVector<uint8_t> storage;
+  int64_t rows = op.getOutFeatures(), cols = op.getInFeatures();
+  if constexpr (std::is_same_v<LayerOp, TernaryLinearOp>) {
+    std::optional<ArrayRef<uint8_t>> packed =
+        getPackedBytes(op.getPackedWeights(), storage);
+    if (!packed)
+      return std::nullopt;
+    return quant::unpackTernaryBitplanes(packed->data(), rows, cols);
+  } else {
+    std::optional<ArrayRef<uint8_t>> packed =
+        getPackedBytes(op.getPackedSigns(), storage);
+    if (!packed)
+      return std::nullopt;
+    std::vector<uint8_t> positive =
+        quant::unpackSignBits(packed->data(), rows, cols);
+    std::vector<int8_t> trits(positive.size());
+    for (size_t i = 0; i < positive.size(); ++i)
+      trits[i] = positive[i] ? 1 : -1;
+    return trits;
+  }
+}
+
+template <typename LayerOp>
+struct LayerToFloatLookupTables : OpConversionPattern<LayerOp> {
+  LayerToFloatLookupTables(MLIRContext *context, LookupTableIsa isa)
+      : OpConversionPattern<LayerOp>(context, /*benefit=*/2), isa(isa) {}
+
+  LogicalResult
+  matchAndRewrite(LayerOp op, typename LayerOp::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    constexpr bool ternary = std::is_same_v<LayerOp, TernaryLinearOp>;
+    if constexpr (ternary)
+      if (op.getInt8Activations())
+        return rewriter.notifyMatchFailure(op, "int8 activations");
+    std::optional<std::vector<int8_t>> trits = readTrits(op);
+    if (!trits)
+      return rewriter.notifyMatchFailure(op, "packed weights not readable");
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    int64_t rows = op.getOutFeatures(), cols = op.getInFeatures();
+    int64_t blockChannels = kVectorsPerBlock * isa.floatLanes;
+    int planes = ternary ? 2 : 1;
+    std::vector<uint32_t> words =
+        quant::packPlaneWords(trits->data(), rows, cols, blockChannels, planes);
+    int64_t blocks = llvm::divideCeil(rows, blockChannels);
+    int64_t chunks = llvm::divideCeil(cols, quant::kPlaneWordInputs);
+    // The words as i32: the blob is host-endian, as the code reads it.
+    auto wordsType = RankedTensorType::get({blocks, chunks, planes,
+                                            blockChannels},
+                                           b.getI32Type());
+    ArrayRef<char> raw(reinterpret_cast<const char *>(words.data()),
+                       words.size() * sizeof(uint32_t));
+    std::string name =
+        (op.getLayerName().value_or(ternary ? "ternary" : "sign") +
+         "_plane_words")
+            .str();
+    auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(raw);
+    auto attr = DenseResourceElementsAttr::get(wordsType, name, std::move(blob));
+    Value wordsTensor = arith::ConstantOp::create(b, attr);
+
+    LowBitLayer layer =
+        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias());
+    layer = readBuffers(rewriter, op.getLoc(), layer);
+    FloatLookupOperands ops;
+    ops.x = layer.x;
+    ops.scale = layer.scale;
+    ops.bias = layer.bias;
+    ops.words = readBuffer(b, op.getLoc(), wordsTensor);
+    ops.ternary = ternary;
+    ops.outFeatures = rows;
+    ops.chunks = chunks;
+
+    auto xType = cast<MemRefType>(ops.x.getType());
+    SmallVector<Value> dynamicRows;
+    if (xType.isDynamicDim(0))
+      dynamicRows.push_back(memref::DimOp::create(b, ops.x, 0));
+    ops.tables = memref::AllocOp::create(
+        b,
+        MemRefType::get({xType.getDimSize(0), chunks * kGroupsPerWord,
+                         kEntries},
+                        b.getF32Type()),
+        dynamicRows);
+    auto outType = MemRefType::get({xType.getDimSize(0), rows}, b.getF32Type());
+    ops.out = memref::AllocOp::create(b, outType, dynamicRows);
+
+    emitTables(b, ops);
+    emitProducts(b, isa, ops);
+
+    Value y = bufferization::ToTensorOp::create(
+        b, RankedTensorType::get(outType.getShape(), b.getF32Type()), ops.out,
+        /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
+    rewriter.replaceOp(op, restoreBatchDims(rewriter, op.getLoc(), y,
+                                            adaptor.getInput(), op.getType()));
+    return success();
+  }
+
+  LookupTableIsa isa;
+};
+
+} // namespace
+
+void onebit::populateFloatLookupTablePatterns(RewritePatternSet &patterns,
+                                              const LookupTableIsa &isa) {
+  patterns.add<LayerToFloatLookupTables<TernaryLinearOp>,
+               LayerToFloatLookupTables<SignLinearOp>>(patterns.getContext(),
+                                                       isa);
+}
