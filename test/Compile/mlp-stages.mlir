@@ -1,16 +1,19 @@
 // The phases of onebit-compile, each stopped early with --emit.
 // RUN: onebit-compile %s --quantize=absmean --emit=onebit -o - | FileCheck %s --check-prefix=ONEBIT
-// RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=skylake-avx512 -o - | FileCheck %s --check-prefix=LINALG16
-// RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=haswell -o - | FileCheck %s --check-prefix=LINALG8
+// RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=skylake-avx512 --lookup-tables=none -o - | FileCheck %s --check-prefix=LINALG16
+// RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=haswell --lookup-tables=none -o - | FileCheck %s --check-prefix=LINALG8
+// RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=haswell -o - | FileCheck %s --check-prefix=LOOKUP
 // RUN: onebit-compile %s --quantize=none --emit=onebit -o - | FileCheck %s --check-prefix=NONE
 // RUN: onebit-compile %s --emit=llvm -o - | FileCheck %s --check-prefix=LLVM
 
 // ONEBIT: onebit.ternary_linear %{{.*}} {layer_name = "fc1"
 // ONEBIT: onebit.ternary_linear %{{.*}} {layer_name = "fc2"
 
-// 16 lanes where the CPU has AVX-512, 8 otherwise.
+// The masked-add kernel: 16 lanes where the CPU has AVX-512, 8 otherwise.
 // LINALG16: vector.bitcast %{{.*}} : vector<2xi8> to vector<16xi1>
 // LINALG8: vector.bitcast %{{.*}} : vector<1xi8> to vector<8xi1>
+// By default, a CPU with AVX2 takes the table-lookup kernel.
+// LOOKUP: onebit.lane_lookup %{{.*}} : vector<8xf32>, vector<8xi32>
 
 // NONE-COUNT-2: onebit.linear
 
