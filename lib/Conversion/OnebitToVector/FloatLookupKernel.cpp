@@ -308,27 +308,12 @@ struct LayerToFloatLookupTables : OpConversionPattern<LayerOp> {
     ops.outFeatures = rows;
     ops.chunks = chunks;
 
-    auto xType = cast<MemRefType>(ops.x.getType());
-    SmallVector<Value> dynamicRows;
-    if (xType.isDynamicDim(0))
-      dynamicRows.push_back(memref::DimOp::create(b, ops.x, 0));
-    ops.tables = memref::AllocOp::create(
-        b,
-        MemRefType::get({xType.getDimSize(0), chunks * kGroupsPerWord,
-                         kEntries},
-                        b.getF32Type()),
-        dynamicRows);
-    auto outType = MemRefType::get({xType.getDimSize(0), rows}, b.getF32Type());
-    ops.out = memref::AllocOp::create(b, outType, dynamicRows);
-
+    ops.tables = allocatePerRow(b, ops.x, {chunks * kGroupsPerWord, kEntries},
+                                b.getF32Type());
+    ops.out = allocatePerRow(b, ops.x, {rows}, b.getF32Type());
     emitTables(b, ops);
     emitProducts(b, isa, ops);
-
-    Value y = bufferization::ToTensorOp::create(
-        b, RankedTensorType::get(outType.getShape(), b.getF32Type()), ops.out,
-        /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
-    rewriter.replaceOp(op, restoreBatchDims(rewriter, op.getLoc(), y,
-                                            adaptor.getInput(), op.getType()));
+    replaceLayerWithOutput(rewriter, op, ops.out, adaptor.getInput());
     return success();
   }
 

@@ -444,28 +444,13 @@ struct TernaryLinearToLookupTables : OpConversionPattern<TernaryLinearOp> {
     ops.outFeatures = layer.outFeatures;
     ops.paddedInputs = llvm::alignTo(layer.inFeatures, kInputsPerStep);
 
-    auto qType = cast<MemRefType>(ops.q.getType());
-    SmallVector<Value> dynamicRows;
-    if (qType.isDynamicDim(0))
-      dynamicRows.push_back(memref::DimOp::create(b, ops.q, 0));
     int64_t groups = llvm::alignTo(layer.inFeatures,
                                    2 * kPairsPerTableStep) / 2;
-    ops.tables = memref::AllocOp::create(
-        b, MemRefType::get({qType.getDimSize(0), groups, kTableBytes},
-                           b.getI8Type()),
-        dynamicRows);
-    auto outType =
-        MemRefType::get({qType.getDimSize(0), ops.outFeatures}, b.getF32Type());
-    ops.out = memref::AllocOp::create(b, outType, dynamicRows);
-
+    ops.tables = allocatePerRow(b, ops.q, {groups, kTableBytes}, b.getI8Type());
+    ops.out = allocatePerRow(b, ops.q, {ops.outFeatures}, b.getF32Type());
     emitTables(b, ops);
     emitProducts(b, isa, ops);
-
-    Value y = bufferization::ToTensorOp::create(
-        b, RankedTensorType::get(outType.getShape(), b.getF32Type()), ops.out,
-        /*restrict=*/b.getUnitAttr(), /*writable=*/b.getUnitAttr());
-    rewriter.replaceOp(op, restoreBatchDims(rewriter, op.getLoc(), y,
-                                            adaptor.getInput(), op.getType()));
+    replaceLayerWithOutput(rewriter, op, ops.out, adaptor.getInput());
     return success();
   }
 
@@ -473,6 +458,30 @@ struct TernaryLinearToLookupTables : OpConversionPattern<TernaryLinearOp> {
 };
 
 } // namespace
+
+Value onebit::allocatePerRow(ImplicitLocOpBuilder &b, Value x,
+                             ArrayRef<int64_t> trailing, Type element) {
+  auto xType = cast<MemRefType>(x.getType());
+  SmallVector<int64_t> shape = {xType.getDimSize(0)};
+  llvm::append_range(shape, trailing);
+  SmallVector<Value> dynamicRows;
+  if (xType.isDynamicDim(0))
+    dynamicRows.push_back(memref::DimOp::create(b, x, 0));
+  return memref::AllocOp::create(b, MemRefType::get(shape, element),
+                                 dynamicRows);
+}
+
+void onebit::replaceLayerWithOutput(ConversionPatternRewriter &rewriter,
+                                    Operation *op, Value out, Value input) {
+  auto outType = cast<MemRefType>(out.getType());
+  Value y = bufferization::ToTensorOp::create(
+      rewriter, op->getLoc(),
+      RankedTensorType::get(outType.getShape(), outType.getElementType()), out,
+      /*restrict=*/rewriter.getUnitAttr(), /*writable=*/rewriter.getUnitAttr());
+  rewriter.replaceOp(op, restoreBatchDims(
+                             rewriter, op->getLoc(), y, input,
+                             cast<RankedTensorType>(op->getResult(0).getType())));
+}
 
 void onebit::populateLookupTablePatterns(RewritePatternSet &patterns,
                                          const LookupTableIsa &isa) {

@@ -10,7 +10,8 @@
 #ifndef ONEBIT_CONVERSION_ONEBITTOVECTOR_LOOKUPTABLEKERNEL_H
 #define ONEBIT_CONVERSION_ONEBITTOVECTOR_LOOKUPTABLEKERNEL_H
 
-#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 #include <optional>
 
@@ -35,6 +36,19 @@ void populateLookupTablePatterns(mlir::RewritePatternSet &patterns,
 /// table-lookup kernel (FloatLookupKernel.cpp).
 void populateFloatLookupTablePatterns(mlir::RewritePatternSet &patterns,
                                       const LookupTableIsa &isa);
+
+/// A buffer of `element` with one row per row of the M x K buffer `x` (M
+/// static or dynamic) and the static dims `trailing`: the kernels' tables
+/// and outputs.
+mlir::Value allocatePerRow(mlir::ImplicitLocOpBuilder &b, mlir::Value x,
+                           llvm::ArrayRef<int64_t> trailing,
+                           mlir::Type element);
+
+/// Replaces the layer `op` by the M x N buffer `out` the kernel filled, as a
+/// tensor with the batch dims of `input` (the op's input) restored.
+void replaceLayerWithOutput(mlir::ConversionPatternRewriter &rewriter,
+                            mlir::Operation *op, mlir::Value out,
+                            mlir::Value input);
 
 } // namespace onebit
 
