@@ -59,11 +59,15 @@ std::string onebit::cudaToLLVMPipeline(const CudaPipelineOptions &options) {
   // The host half of cpuToLLVMPipeline (no parallel loops are left on the
   // host), then the kernels are compiled by ptxas into a fatbin holding the
   // cubin for the chip and its PTX, which the LLVM translation embeds with
-  // a constructor that loads it.
+  // a constructor that loads it. finalize-memref-to-llvm runs before
+  // gpu-to-llvm, which would otherwise lower the host's memref.alloc itself
+  // to plain malloc (it takes no use-generic-functions option), where the
+  // runtime frees outputs and refused runs' buffers as its own blocks
+  // (lib/Runtime/RunMemory.h).
   return llvm::formatv(
              "onebit-expand-shape-to-reinterpret-cast, "
              "expand-strided-metadata, lower-affine, onebit-expand-bfloat16, "
-             "gpu-to-llvm, finalize-memref-to-llvm{{use-generic-functions=true}, "
+             "finalize-memref-to-llvm{{use-generic-functions=true}, gpu-to-llvm, "
              "convert-math-to-llvm, convert-math-to-libm, convert-arith-to-llvm, "
              "convert-index-to-llvm, convert-cf-to-llvm, "
              "convert-func-to-llvm, convert-ub-to-llvm, "

@@ -50,7 +50,10 @@ std::string onebit::cpuToLLVMPipeline(const CpuPipelineOptions &options) {
   // allocated through the runtime's _mlir_memref_to_llvm_* functions, which
   // free a run's buffers when a check ends it early (RunMemory.h), bf16
   // conversions become integer code that needs no libgcc helper, and the
-  // table-lookup kernel's byte ops become x86 intrinsics.
+  // table-lookup kernel's byte ops become x86 intrinsics. Vector transfers
+  // are lowered before memrefs: a masked one past a dynamic row end becomes
+  // a memref.dim, which finalize-memref-to-llvm must still see
+  // (test/Compile/dynamic-row-length.mlir).
   return llvm::formatv(
              "convert-bufferization-to-memref, onebit-insert-shape-checks, "
              "func.func(onebit-vectorize-generics{{vector-width={0}}), "
@@ -59,9 +62,8 @@ std::string onebit::cpuToLLVMPipeline(const CpuPipelineOptions &options) {
              "onebit-outline-parallel-loops, "
              "convert-scf-to-cf, onebit-expand-shape-to-reinterpret-cast, "
              "expand-strided-metadata, lower-affine, onebit-expand-bfloat16, "
-             "onebit-lower-byte-shuffles, "
+             "onebit-lower-byte-shuffles, convert-vector-to-llvm, "
              "finalize-memref-to-llvm{{use-generic-functions=true}, "
-             "convert-vector-to-llvm, "
              "convert-math-to-llvm, convert-math-to-libm, "
              "convert-vector-to-llvm, "
              "convert-arith-to-llvm, convert-index-to-llvm, "
