@@ -1,0 +1,107 @@
+"""onebit.generate over KV-cache decoders from scripts/make_decoder.py: the
+greedy tokens are onnxruntime's (examples/generate.py --check runs the same
+loop over onnxruntime), sampling is reproducible from its seed, stop tokens
+end rows, and models without a cache are refused."""
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import onebit
+from onebit.generate import generate
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_decoder  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def decoders(tmp_path_factory):
+    """{preset: (model.onnx, its onebit build)}: BitNet-shaped exactly
+    ternary (--quantize=auto packs it without loss) and LLaMA-shaped float."""
+    folder = tmp_path_factory.mktemp("decoders")
+    built = {}
+    for preset, quantize in (("tiny-bitnet", "auto"), ("tiny-llama", "none")):
+        model = make_decoder.write(make_decoder.PRESETS[preset],
+                                   folder / preset / "model.onnx")
+        library = folder / preset / "model.so"
+        onebit.compile(model, library, quantize=quantize)
+        built[preset] = (model, onebit.InferenceSession(str(library)))
+    return built
+
+
+@pytest.mark.parametrize("preset", ["tiny-bitnet", "tiny-llama"])
+def test_greedy_tokens_are_onnxruntimes(decoders, preset):
+    model, _ = decoders[preset]
+    quantize = "auto" if preset == "tiny-bitnet" else "none"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "generate.py"), str(model),
+         "--quantize", quantize, "--prompt-length", "7", "--new-tokens", "24",
+         "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "onnxruntime greedy tokens: the same" in done.stdout
+    assert "generated (24 tokens)" in done.stdout
+
+
+def test_cache_steps_give_the_full_sequences_logits(decoders):
+    # The last step's logits, computed from the cache, against one call on
+    # the whole sequence with an empty cache.
+    _, session = decoders["tiny-bitnet"]
+    prompt = np.array([[3, 141, 59, 26], [5, 35, 89, 79]], np.int64)
+    result = generate(session, prompt, 6)
+    assert result.tokens.shape == (2, 10) and result.new_tokens == [6, 6]
+    assert result.decode_steps == 5
+    assert result.prefill_seconds > 0 and result.decode_seconds > 0
+    names = [o.name for o in session.get_outputs()]
+    empty = {i.name: np.zeros((2, i.shape[1], 0, i.shape[3]), np.float32)
+             for i in session.get_inputs() if i.name != "input_ids"}
+    full = dict(zip(names, session.run(None, {"input_ids": result.tokens,
+                                              **empty})))
+    greedy = full["logits"][:, 3:-1].argmax(-1)
+    np.testing.assert_array_equal(greedy, result.tokens[:, 4:])
+
+
+def test_sampling_is_seeded(decoders):
+    _, session = decoders["tiny-llama"]
+    prompt = np.array([[1, 2, 3]], np.int64)
+    sample = lambda seed, **kw: generate(  # noqa: E731
+        session, prompt, 16, do_sample=True, seed=seed, **kw).tokens
+    np.testing.assert_array_equal(sample(7, top_k=50), sample(7, top_k=50))
+    assert not np.array_equal(sample(7, temperature=5.0),
+                              sample(8, temperature=5.0))
+    # One candidate left: sampling is greedy decoding.
+    greedy = generate(session, prompt, 16).tokens
+    np.testing.assert_array_equal(sample(3, top_k=1), greedy)
+    np.testing.assert_array_equal(sample(3, top_p=1e-9), greedy)
+
+
+def test_stop_tokens_end_each_row(decoders):
+    _, session = decoders["tiny-bitnet"]
+    prompt = np.array([[10, 20, 30], [40, 50, 60]], np.int64)
+    free = generate(session, prompt, 8).tokens
+    stop = int(free[0, 3 + 2])  # row 0's third new token
+    stopped = generate(session, prompt, 8, stop_tokens=[stop])
+    row0 = list(free[0, 3:]).index(stop) + 1
+    assert stopped.new_tokens[0] == row0
+    # Row 0 is padded with its stop token once it has ended.
+    assert (stopped.tokens[0, 3 + row0:] == stop).all()
+    if stop not in free[1, 3:]:
+        assert stopped.new_tokens[1] == 8
+
+
+def test_models_without_a_cache_are_refused(session):
+    with pytest.raises(onebit.InvalidArgument, match="input_ids"):
+        generate(session, np.zeros((1, 3), np.int64), 4)
+
+
+def test_bad_prompts_are_refused(decoders):
+    _, session = decoders["tiny-bitnet"]
+    with pytest.raises(onebit.InvalidArgument, match="int64"):
+        generate(session, np.zeros((1, 3), np.int32), 4)
+    with pytest.raises(onebit.InvalidArgument, match="non-empty"):
+        generate(session, np.zeros((1, 0), np.int64), 4)
+    with pytest.raises(onebit.InvalidArgument, match="temperature"):
+        generate(session, np.zeros((1, 2), np.int64), 4, do_sample=True,
+                 temperature=0)
