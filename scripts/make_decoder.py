@@ -55,6 +55,10 @@ class DecoderConfig:
     rope_theta: float = 500000.0
     eps: float = 1e-5
     seed: int = 0
+    # 1, not a trained model's 0.02: at 0.02 the random layers' outputs
+    # swamp the token's embedding and greedy decoding settles on one token
+    # whatever the prompt (tied BitNet heads then repeat the last token).
+    embedding_std: float = 1.0
 
     @property
     def head_dim(self):
@@ -183,7 +187,8 @@ def build(config, weights, progress=None):
 
     x_width = {}  # a value's last dimension, for the norms' weights
     embedding = weights.add("model.embed_tokens.weight",
-                            gaussian(rng, c.vocab, c.hidden))
+                            gaussian(rng, c.vocab, c.hidden,
+                                     c.embedding_std))
     h = g.op("Gather", [embedding, "input_ids"], "embed_tokens", axis=0)
     x_width[h] = c.hidden
 
