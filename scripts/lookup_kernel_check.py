@@ -10,17 +10,25 @@ here (cross-compiling with --mcpu) and checks them wherever they can run:
     python3 scripts/lookup_kernel_check.py prepare DIR --compiler build/bin/onebit-compile \\
         --mcpu skylake-avx512 --lookup-tables avx512
     python3 scripts/lookup_kernel_check.py check DIR      # on the AVX-512 machine
+    python3 scripts/lookup_kernel_check.py time DIR DIR2  # variants side by side
 
 `prepare` writes, per shape, the model.so and an .npz with the inputs and
 the expected outputs: the double-precision product of BitNet's int8
 activations and the exact ternary weights, times the scale. The integer sums
 are exact, so `check` requires agreement to float rounding of the epilogue
 (relative 1e-6). It needs only numpy and python/onebit on the machine.
+
+`time` runs the 4096x4096 layer of each prepared folder (e.g. one prepared
+with --lookup-tables avx512 and one with avx2, both for the same --mcpu) at
+M = 1, 8 and 128, the folders interleaved round by round, and prints each
+one's best time per call less the best time of the 1x1 layer of the same
+folder (the session's own cost per call).
 """
 import argparse
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -30,7 +38,8 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 # (N, K, M): tails in N past whole blocks of 64 channels and in K past whole
 # steps of 8 and chunks of 128; M in tiles of 4 rows and left over.
 SHAPES = [(1, 1, 1), (33, 7, 2), (70, 129, 5), (64, 256, 4), (130, 300, 9),
-          (512, 2048, 1), (256, 4096, 8)]
+          (512, 2048, 1), (256, 4096, 8), (4096, 4096, 1)]
+TIMED, TIMED_ROWS = "layer_4096x4096", (1, 8, 128)
 
 
 def int8_rows(x):
@@ -66,6 +75,7 @@ def prepare(args):
                         "--quantize=absmean", "--min-elements=1",
                         "--int8-activations", f"--mcpu={args.mcpu}",
                         f"--lookup-tables={args.lookup_tables}"], check=True)
+        os.remove(onnx_path)  # 64 MB for the largest; the .so is what runs
         x = rng.standard_normal((m, k)).astype(np.float32)
         q, r = int8_rows(x.astype(np.float64))
         want = (q @ trits.T.astype(np.float64)) / r * float(scale)
@@ -93,6 +103,41 @@ def check(args):
     print(f"all {len(SHAPES)} layers agree")
 
 
+def best_call_seconds(session, x, calls):
+    session.run(None, {"x": x})
+    best = float("inf")
+    for _ in range(calls):
+        start = time.perf_counter()
+        session.run(None, {"x": x})
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def time_variants(args, rounds=5):
+    import onebit
+
+    rng = np.random.default_rng(0)
+    layers = {d: (onebit.InferenceSession(os.path.join(d, TIMED + ".so")),
+                  onebit.InferenceSession(os.path.join(d, "layer_1x1.so")))
+              for d in args.dirs}
+    best = {}
+    for _ in range(rounds):
+        for d, (layer, empty) in layers.items():
+            overhead = best_call_seconds(empty, np.ones((1, 1), np.float32),
+                                         200)
+            for m in TIMED_ROWS:
+                x = rng.standard_normal((m, 4096)).astype(np.float32)
+                t = best_call_seconds(layer, x, max(4, 200 // m)) - overhead
+                best[d, m] = min(best.get((d, m), t), t)
+    print(f"{TIMED}, best of {rounds} rounds, µs per call less the 1x1 "
+          f"layer's (ONEBIT_NUM_THREADS={os.environ.get('ONEBIT_NUM_THREADS', 'all')})")
+    print("| folder | " + " | ".join(f"M = {m}" for m in TIMED_ROWS) + " |")
+    print("| --- |" + " ---: |" * len(TIMED_ROWS))
+    for d in args.dirs:
+        print(f"| {d} | " + " | ".join(f"{best[d, m] * 1e6:,.0f}"
+                                       for m in TIMED_ROWS) + " |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,8 +149,10 @@ def main():
     p.add_argument("--lookup-tables", default="auto")
     c = sub.add_parser("check")
     c.add_argument("dir")
+    t = sub.add_parser("time")
+    t.add_argument("dirs", nargs="+")
     args = parser.parse_args()
-    prepare(args) if args.command == "prepare" else check(args)
+    {"prepare": prepare, "check": check, "time": time_variants}[args.command](args)
 
 
 if __name__ == "__main__":
