@@ -58,15 +58,12 @@ Value indexConstant(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
 }
 
-struct FloatLookupOperands {
-  Value x;      // M x K f32
+/// The layer's buffers (x: M x K f32), and the kernel's own.
+struct FloatLookupOperands : LowBitLayer {
   Value words;  // blocks x chunks x planes x channels-per-block i32
-  Value scale;  // 1 or N, or null
-  Value bias;   // N, or null
   Value tables; // M x groups x 8 f32
   Value out;    // M x N f32
-  bool ternary = true;
-  int64_t outFeatures = 0, chunks = 0;
+  int64_t chunks = 0;
 };
 
 /// tables[m, g, :] for every row m and group g (see the file comment).
@@ -296,16 +293,11 @@ struct LayerToFloatLookupTables : OpConversionPattern<LayerOp> {
     auto attr = DenseResourceElementsAttr::get(wordsType, name, std::move(blob));
     Value wordsTensor = arith::ConstantOp::create(b, attr);
 
-    LowBitLayer layer =
-        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias());
-    layer = readBuffers(rewriter, op.getLoc(), layer);
     FloatLookupOperands ops;
-    ops.x = layer.x;
-    ops.scale = layer.scale;
-    ops.bias = layer.bias;
+    static_cast<LowBitLayer &>(ops) = readBuffers(
+        rewriter, op.getLoc(),
+        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias()));
     ops.words = readBuffer(b, op.getLoc(), wordsTensor);
-    ops.ternary = ternary;
-    ops.outFeatures = rows;
     ops.chunks = chunks;
 
     ops.tables = allocatePerRow(b, ops.x, {chunks * kGroupsPerWord, kEntries},

@@ -94,15 +94,12 @@ struct Builder : ImplicitLocOpBuilder {
 };
 
 /// What the kernel reads and writes, as buffers.
-struct LookupOperands {
-  Value q;          // M x K f32 holding int8 values
-  Value rowDivisor; // M
-  Value codes;      // blocks x P x lanes i8 lookup codes
-  Value scale;      // 1 or N
-  Value bias;       // N, or null
-  Value tables;     // M x groups x kTableBytes i8
-  Value out;        // M x N f32
-  int64_t inFeatures = 0, outFeatures = 0;
+/// The layer's buffers (x: M x K f32 holding int8 values, with rowDivisor),
+/// and the kernel's own.
+struct LookupOperands : LowBitLayer {
+  Value codes;  // blocks x P x lanes i8 lookup codes
+  Value tables; // M x groups x kTableBytes i8
+  Value out;    // M x N f32
   int64_t paddedInputs = 0; // K rounded up to kInputsPerStep
 };
 
@@ -145,7 +142,7 @@ void emitTables(Builder &b, const LookupOperands &ops) {
     }
 
   Value zero = b.index(0), one = b.index(1);
-  Value rows = memref::DimOp::create(b, ops.q, 0);
+  Value rows = memref::DimOp::create(b, ops.x, 0);
   scf::ParallelOp::create(
       b, b.getLoc(), ValueRange{zero}, ValueRange{rows}, ValueRange{one},
       [&](OpBuilder &pb, Location loc, ValueRange ivs) {
@@ -158,7 +155,7 @@ void emitTables(Builder &b, const LookupOperands &ops) {
               Value first = arith::MulIOp::create(
                   sb, step, sb.index(2 * kPairsPerTableStep));
               Value x = vector::TransferReadOp::create(
-                  sb, floats32, ops.q, ValueRange{m, first},
+                  sb, floats32, ops.x, ValueRange{m, first},
                   arith::ConstantOp::create(sb, sb.getF32FloatAttr(0)),
                   ArrayRef<bool>{false});
               // A NaN row (whose factor makes its outputs NaN anyway) gives
@@ -363,7 +360,7 @@ void emitTileStores(Builder &b, const LookupTableIsa &isa,
 void emitProducts(Builder &b, const LookupTableIsa &isa,
                   const LookupOperands &ops) {
   Value zero = b.index(0), one = b.index(1);
-  Value rows = memref::DimOp::create(b, ops.q, 0);
+  Value rows = memref::DimOp::create(b, ops.x, 0);
   Value tile = b.index(isa.rowTile);
   Value tiledRows = arith::SubIOp::create(
       b, rows, arith::RemUIOp::create(b, rows, tile));
@@ -430,24 +427,16 @@ struct TernaryLinearToLookupTables : OpConversionPattern<TernaryLinearOp> {
     FailureOr<Value> codes = lookupCodes(b, op, isa.lanes);
     if (failed(codes))
       return rewriter.notifyMatchFailure(op, "packed weights not readable");
-    LowBitLayer layer =
-        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias());
-    layer = readBuffers(rewriter, op.getLoc(), layer);
-
     LookupOperands ops;
-    ops.q = layer.x;
-    ops.rowDivisor = layer.rowDivisor;
-    ops.scale = layer.scale;
-    ops.bias = layer.bias;
+    static_cast<LowBitLayer &>(ops) = readBuffers(
+        rewriter, op.getLoc(),
+        prepareLowBitLayer(rewriter, op, adaptor.getInput(), adaptor.getBias()));
     ops.codes = readBuffer(b, op.getLoc(), *codes);
-    ops.inFeatures = layer.inFeatures;
-    ops.outFeatures = layer.outFeatures;
-    ops.paddedInputs = llvm::alignTo(layer.inFeatures, kInputsPerStep);
+    ops.paddedInputs = llvm::alignTo(ops.inFeatures, kInputsPerStep);
 
-    int64_t groups = llvm::alignTo(layer.inFeatures,
-                                   2 * kPairsPerTableStep) / 2;
-    ops.tables = allocatePerRow(b, ops.q, {groups, kTableBytes}, b.getI8Type());
-    ops.out = allocatePerRow(b, ops.q, {ops.outFeatures}, b.getF32Type());
+    int64_t groups = llvm::alignTo(ops.inFeatures, 2 * kPairsPerTableStep) / 2;
+    ops.tables = allocatePerRow(b, ops.x, {groups, kTableBytes}, b.getI8Type());
+    ops.out = allocatePerRow(b, ops.x, {ops.outFeatures}, b.getF32Type());
     emitTables(b, ops);
     emitProducts(b, isa, ops);
     replaceLayerWithOutput(rewriter, op, ops.out, adaptor.getInput());
