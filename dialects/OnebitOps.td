@@ -184,6 +184,62 @@ def Onebit_SignLinearOp : Onebit_Op<"sign_linear", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// QuantizedLinearOp
+//===----------------------------------------------------------------------===//
+
+def Onebit_QuantizedLinearOp : Onebit_Op<"quantized_linear", [Pure]> {
+  let summary = "Linear layer with int8 or int4 weights and a scale per row";
+  let description = [{
+    A linear layer whose weight is W[n, k] = scale[n] * q[n, k], q signed
+    integers of `bits` bits held in the i8 tensor `weight`:
+
+    ```
+    y[b..., n] = scale[n] * sum_k x[b..., k] * q[n, k]  (+ bias[n])
+    ```
+
+    This is how `onebit-quantize-embeddings` stores an embedding table and
+    the LM head tied to it: the gathers of the table read the same `weight`
+    and `scale` tensors (as SSA values, so the table is stored once).
+
+    **Layout.** With `bits = 8`, `weight` is N x K and q[n, k] is the byte
+    `weight[n, k]`. With `bits = 4`, `weight` is N x ceil(K/2): q[n, k] is the
+    low nibble of byte `weight[n, k / 2]` for even k and its high nibble for
+    odd k, each a two's-complement number in [-8, 7]. With K odd, the last
+    byte's high nibble is padding and is not read.
+
+    Example:
+
+    ```mlir
+    %y = onebit.quantized_linear %x, %q, %scale {bits = 4 : i64}
+        : tensor<?x64xf32>, tensor<1000x32xi8>, tensor<1000xf32>
+        -> tensor<?x1000xf32>
+    ```
+  }];
+
+  let arguments = (ins Onebit_F32Tensor:$input,
+                       RankedTensorOf<[I8]>:$weight,
+                       Onebit_F32Tensor:$scale,
+                       Optional<Onebit_F32Tensor>:$bias,
+                       ConfinedAttr<I64Attr, [IntIsOneOf<[4, 8]>]>:$bits,
+                       OptionalAttr<StrAttr>:$layer_name);
+  let results = (outs Onebit_F32Tensor:$result);
+
+  let assemblyFormat = [{
+    $input `,` $weight `,` $scale (`bias` $bias^)? attr-dict `:`
+    type($input) `,` type($weight) `,` type($scale) (`,` type($bias)^)?
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// K, the input feature count.
+    int64_t getInFeatures();
+    /// N, the output feature count.
+    int64_t getOutFeatures();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // CheckOp
 //===----------------------------------------------------------------------===//
 

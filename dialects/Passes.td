@@ -76,6 +76,42 @@ def Ternarize : Pass<"ternarize"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QuantizeEmbeddings : Pass<"onebit-quantize-embeddings"> {
+  let summary = "Store embedding tables (and tied LM heads) as int8 or int4 "
+                "with a scale per row";
+  let description = [{
+    An embedding table is a 2-d f32 constant that a gather reads element by
+    element (`tensor.extract` in a `linalg.generic`, as the importer's
+    Gather does), that nothing else reads but `onebit.linear` layers taking
+    it as their weight (a tied LM head), and that is either such a weight or
+    gathered by a model input (the generic reads a function argument: the
+    token ids). Tables gathered only by computed indices, such as rotary
+    cos/sin caches and position tables, keep their precision. Each
+    embedding table of at least `min-elements` elements
+    is stored as `bits`-bit integers with a scale per row:
+    scale[r] = max_c |W[r, c]| / qmax, q = clamp(round_half_even(W / scale),
+    -qmax, qmax), qmax = 127 (8 bits) or 7 (4 bits); a row of zeros (or
+    holding a non-finite value) becomes zeros.
+
+    Each element read becomes a read of the packed byte (or nibble), a
+    conversion and a multiply by the row's scale; each layer over the table
+    becomes an `onebit.quantized_linear` reading the same packed constant,
+    so the table is stored once. With `summary`, the table of forms, bits
+    per weight and relative errors of `--ternarize` goes to stderr.
+  }];
+  let options = [
+    Option<"bits", "bits", "int", /*default=*/"8",
+           "Bits per element: 8 or 4">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave tables with fewer elements in float">,
+    Option<"printSummary", "summary", "bool", /*default=*/"false",
+           "Print each table's form, bits per weight and error to stderr">,
+  ];
+  let dependentDialects = ["::onebit::OnebitDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FuseValueScaling : Pass<"fuse-value-scaling"> {
   let summary = "Fold value vectors and scales into neighbouring ops";
   let description = [{

@@ -36,6 +36,15 @@ CASES = [
     ("s_k8", "sign", [1], 8, 1, {}),
     ("s_k50", "sign", [4], 50, 6, {"g": True, "h": True, "bias": True}),
     ("s_k129_batch", "sign", [2, 2], 129, 3, {"h": True}),
+    # int8 / int4 weights with a scale per row (onebit.quantized_linear):
+    # K = 1, odd K (int4's padding nibble), tails past whole vectors, N = 1.
+    ("q8_k1", "quantized", [1], 1, 1, {"bits": 8}),
+    ("q8_k37", "quantized", [3], 37, 5, {"bits": 8, "bias": True}),
+    ("q8_k64_batch", "quantized", [2, 5], 64, 9, {"bits": 8}),
+    ("q4_k1", "quantized", [2], 1, 3, {"bits": 4}),
+    ("q4_k7", "quantized", [1], 7, 4, {"bits": 4, "bias": True}),
+    ("q4_k33", "quantized", [5], 33, 6, {"bits": 4}),
+    ("q4_k100_batch", "quantized", [2, 3], 100, 7, {"bits": 4, "bias": True}),
 ]
 
 
@@ -61,6 +70,16 @@ def pack_ternary(t: np.ndarray) -> np.ndarray:
 
 def pack_signs(s: np.ndarray) -> np.ndarray:
     return np.packbits(s > 0, axis=1, bitorder="little").view(np.int8)
+
+
+def pack_quantized(q: np.ndarray, bits: int) -> np.ndarray:
+    """onebit.quantized_linear's layout: bytes, or nibbles low one first."""
+    if bits == 8:
+        return q.astype(np.int8)
+    n, k = q.shape
+    nibbles = np.zeros((n, k + k % 2), dtype=np.uint8)
+    nibbles[:, :k] = q.astype(np.int8).view(np.uint8) & 0xF
+    return (nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)).view(np.int8)
 
 
 def fmt(v: float) -> str:
@@ -95,7 +114,16 @@ func.func private @printMemrefF32(tensor<*xf32>)
             x[..., 0] = 127.0
         attrs, operands, types = [], [], []
         bias = rng.integers(-8, 9, n).astype(np.float32) if opt.get("bias") else None
-        if kind == "ternary":
+        if kind == "quantized":
+            bits = opt["bits"]
+            low = -128 if bits == 8 else -8
+            q = rng.integers(low, -low, (n, k))
+            scale = rng.choice(POWERS, n)
+            w = q * scale.reshape(-1, 1)
+            packed = pack_quantized(q, bits)
+            attrs.append(f"bits = {bits} : i64")
+            xin = x
+        elif kind == "ternary":
             t = rng.integers(-1, 2, (n, k))
             scale = rng.choice(POWERS, n if opt.get("channel") else 1)
             w = t * scale.reshape(-1, 1)
@@ -126,8 +154,16 @@ func.func private @printMemrefF32(tensor<*xf32>)
         bias_use = " bias %b" if bias is not None else ""
         bias_type = f", {tensor_type([n])}" if bias is not None else ""
         print(f"func.func @{name}({sig}) -> {out_type} {{")
-        print(f"  %y = onebit.{kind}_linear %x{bias_use} {{{', '.join(attrs)}}}")
-        print(f"      : {in_type}{bias_type} -> {out_type}")
+        if kind == "quantized":
+            # The weights are operands: constants in the function.
+            weight_type = tensor_type(packed.shape, "i8")
+            print(f"  %q = arith.constant {dense(packed)} : {weight_type}")
+            print(f"  %s = arith.constant {dense(scale)} : {tensor_type([n])}")
+            print(f"  %y = onebit.quantized_linear %x, %q, %s{bias_use} {{{', '.join(attrs)}}}")
+            print(f"      : {in_type}, {weight_type}, {tensor_type([n])}{bias_type} -> {out_type}")
+        else:
+            print(f"  %y = onebit.{kind}_linear %x{bias_use} {{{', '.join(attrs)}}}")
+            print(f"      : {in_type}{bias_type} -> {out_type}")
         print(f"  return %y : {out_type}\n}}\n")
 
         main_body.append(f"  %x_{name} = arith.constant {dense(x)} : {in_type}")

@@ -10,6 +10,7 @@
 #include "onebit/Dialect/OnebitOps.h"
 #include "onebit/Dialect/PackedWeights.h"
 #include "onebit/Quant/Packing.h"
+#include "onebit/Quant/RowScaled.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -250,6 +251,42 @@ LogicalResult SignLinearOp::verify() {
                                   std::to_string(n) +
                                       " elements (one per output channel)")))
       return failure();
+  return verifyBias(*this, getBias(), n, getInput().getType().getElementType());
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizedLinearOp
+//===----------------------------------------------------------------------===//
+
+int64_t QuantizedLinearOp::getInFeatures() {
+  return getInput().getType().getShape().back();
+}
+
+int64_t QuantizedLinearOp::getOutFeatures() {
+  return getWeight().getType().getDimSize(0);
+}
+
+LogicalResult QuantizedLinearOp::verify() {
+  FailureOr<int64_t> k = staticInFeatures(*this, getInput().getType());
+  if (failed(k))
+    return failure();
+  RankedTensorType weight = getWeight().getType();
+  int64_t bits = getBits();
+  int64_t rowBytes = quant::rowScaledBytesPerRow(*k, bits);
+  if (weight.getRank() != 2 || dimsConflict(weight.getDimSize(1), rowBytes))
+    return emitOpError("weight must be out x ")
+           << (bits == 8 ? "in" : "ceil(in/2)") << " bytes for " << bits
+           << "-bit weights (" << rowBytes << " bytes per row), got "
+           << formatShape(weight.getShape());
+  int64_t n = weight.getDimSize(0);
+  if (failed(verifyLinearShapes(*this, getInput().getType(),
+                                getResult().getType(), *k, n)))
+    return failure();
+  RankedTensorType scale = getScale().getType();
+  if (scale.getRank() != 1 || dimsConflict(scale.getDimSize(0), n))
+    return emitOpError("scale must have shape [")
+           << n << "] (one per output channel), got "
+           << formatShape(scale.getShape());
   return verifyBias(*this, getBias(), n, getInput().getType().getElementType());
 }
 

@@ -34,24 +34,14 @@ using namespace onebit;
 
 namespace {
 
-/// The f32 values of a constant 2-d weight, row-major, or nullopt if the
-/// weight is not an f32 constant whose data is at hand.
-std::optional<std::vector<float>> readConstantWeights(Value weight) {
+/// The f32 values of a constant 2-d weight, row-major and in place, or
+/// nullopt if the weight is not an f32 constant whose data is at hand.
+std::optional<ArrayRef<float>>
+readConstantWeights(Value weight, SmallVectorImpl<float> &storage) {
   ElementsAttr attr;
-  if (!matchPattern(weight, m_Constant(&attr)) ||
-      !attr.getElementType().isF32())
+  if (!matchPattern(weight, m_Constant(&attr)))
     return std::nullopt;
-  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
-    auto values = dense.getValues<float>();
-    return std::vector<float>(values.begin(), values.end());
-  }
-  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<float>> values = resource.tryGetAsArrayRef();
-    if (!values)
-      return std::nullopt;
-    return std::vector<float>(values->begin(), values->end());
-  }
-  return std::nullopt;
+  return getF32Values(attr, storage);
 }
 
 std::string layerNameOf(LinearOp layer) {
@@ -102,8 +92,9 @@ public:
         weightType.getNumElements() < options.minElements ||
         !layer.getInput().getType().getElementType().isF32())
       return;
-    std::optional<std::vector<float>> weights =
-        readConstantWeights(layer.getWeight());
+    SmallVector<float> storage;
+    std::optional<ArrayRef<float>> weights =
+        readConstantWeights(layer.getWeight(), storage);
     if (!weights)
       return;
     quant::MatrixView view{weights->data(), report.rows, report.cols};

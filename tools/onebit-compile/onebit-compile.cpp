@@ -18,6 +18,7 @@
 #include "onebit/Dialect/OnebitDialect.h"
 #include "onebit/Import/OnnxImporter.h"
 #include "onebit/Transforms/Passes.h"
+#include "onebit/Transforms/QuantizeEmbeddings.h"
 #include "onebit/Transforms/Ternarize.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -61,6 +62,7 @@ namespace {
 
 enum class Target { Cpu, Cuda };
 enum class Quantize { Auto, None, Absmean, Svid };
+enum class EmbeddingBits { None = 0, Int8 = 8, Int4 = 4 };
 enum class Emit { OnnxIR, Onebit, Linalg, LLVM, Obj, So };
 
 cl::OptionCategory category("onebit-compile options");
@@ -88,6 +90,16 @@ cl::opt<Quantize> quantize(
                           "BitNet b1.58 absmean ternarization"),
                clEnumValN(Quantize::Svid, "svid",
                           "OneBit sign and value vectors")),
+    cl::cat(category));
+cl::opt<EmbeddingBits> quantizeEmbeddings(
+    "quantize-embeddings",
+    cl::desc("How embedding tables (and an LM head tied to one) are stored"),
+    cl::init(EmbeddingBits::None),
+    cl::values(clEnumValN(EmbeddingBits::None, "none", "in float"),
+               clEnumValN(EmbeddingBits::Int8, "int8",
+                          "int8 with a scale per row"),
+               clEnumValN(EmbeddingBits::Int4, "int4",
+                          "int4 with a scale per row")),
     cl::cat(category));
 cl::opt<quant::Granularity> granularity(
     "granularity", cl::desc("absmean scale granularity"),
@@ -271,6 +283,18 @@ int writeMLIR(ModuleOp module) {
   return 0;
 }
 
+StringRef embeddingsName() {
+  switch (quantizeEmbeddings) {
+  case EmbeddingBits::None:
+    return "none";
+  case EmbeddingBits::Int8:
+    return "int8";
+  case EmbeddingBits::Int4:
+    return "int4";
+  }
+  return "";
+}
+
 llvm::json::Value reportJson(ArrayRef<LayerQuantReport> layers,
                              const PhaseLog &phases, StringRef quantizeName) {
   llvm::json::Array layerArray;
@@ -300,7 +324,9 @@ llvm::json::Value reportJson(ArrayRef<LayerQuantReport> layers,
         llvm::json::Object{{"name", name}, {"seconds", seconds}});
   return llvm::json::Object{
       {"input", inputPath.getValue()},     {"output", outputPath.getValue()},
-      {"quantize", quantizeName},          {"layers", std::move(layerArray)},
+      {"quantize", quantizeName},
+      {"quantize_embeddings", embeddingsName()},
+      {"layers", std::move(layerArray)},
       {"weight_bytes_before", floatBytes}, {"weight_bytes_after", packedBytes},
       {"phases", std::move(phaseArray)},
   };
@@ -399,7 +425,12 @@ int compile(const char *argv0) {
   }
 
   phases.begin(
-      (Twine("Quantizing linear layers (") + quantizeName() + ")").str());
+      (Twine("Quantizing linear layers (") + quantizeName() +
+       (quantizeEmbeddings == EmbeddingBits::None
+            ? Twine("")
+            : Twine(", embeddings ") + embeddingsName()) +
+       ")")
+          .str());
   LayerQuantizationOptions options;
   options.method =
       quantize == Quantize::Svid ? QuantMethod::Svid : QuantMethod::Absmean;
@@ -416,6 +447,13 @@ int compile(const char *argv0) {
       quantizeLayers(*module, options);
   if (failed(layers) || failed(runPipeline(*module, "fuse-value-scaling")))
     return 1;
+  if (quantizeEmbeddings != EmbeddingBits::None) {
+    EmbeddingQuantizationOptions embeddingOptions;
+    embeddingOptions.bits = static_cast<int>(quantizeEmbeddings.getValue());
+    embeddingOptions.measureErrors = options.measureErrors;
+    mergeEmbeddingReports(*layers,
+                          onebit::quantizeEmbeddings(*module, embeddingOptions));
+  }
   if (verbose)
     printLayerReportTable(llvm::errs(), *layers);
   if (emit == Emit::Onebit) {

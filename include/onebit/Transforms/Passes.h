@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 #include "onebit/Dialect/OnebitDialect.h"
+#include "onebit/Transforms/QuantizeEmbeddings.h"
 #include "onebit/Transforms/Ternarize.h"
 
 namespace onebit {

@@ -13,6 +13,7 @@
 #include "onebit/Conversion/Passes.h"
 #include "onebit/Dialect/OnebitDialect.h"
 #include "onebit/Dialect/OnebitOps.h"
+#include "onebit/Dialect/PackedWeights.h"
 
 #include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -240,6 +241,59 @@ struct SignLinearOpLowering : OpConversionPattern<SignLinearOp> {
   }
 };
 
+/// acc[m, n] = sum_k x[m, k] * q[n, k], each q decoded where it is read:
+/// no N x K float copy of the weight (an LM head's is a gigabyte).
+struct QuantizedLinearOpLowering : OpConversionPattern<QuantizedLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(QuantizedLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = collapseToMatrix(rewriter, loc, adaptor.getInput());
+    Value weight = adaptor.getWeight();
+    int64_t bits = op.getBits();
+    Type f32 = rewriter.getF32Type();
+    Value empty = emptyTensor(rewriter, loc,
+                              {tensor::getMixedSize(rewriter, loc, x, 0),
+                               rewriter.getIndexAttr(op.getOutFeatures())},
+                              f32);
+    Value zero = arith::ConstantOp::create(rewriter, loc,
+                                           rewriter.getF32FloatAttr(0));
+    Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               k = getAffineDimExpr(2, ctx);
+    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, ctx),
+                                   AffineMap::get(3, 0, {m, n}, ctx)};
+    SmallVector<utils::IteratorType> iterators = {
+        utils::IteratorType::parallel, utils::IteratorType::parallel,
+        utils::IteratorType::reduction};
+    Value acc =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{init.getType()}, ValueRange{x},
+            ValueRange{init}, maps, iterators,
+            [&](OpBuilder &nb, Location nloc, ValueRange args) {
+              Value q = emitQuantizedValue(
+                  nb, nloc, weight, linalg::IndexOp::create(nb, nloc, 1),
+                  linalg::IndexOp::create(nb, nloc, 2), bits);
+              Value w = arith::SIToFPOp::create(nb, nloc, f32, q);
+              Value product = arith::MulFOp::create(nb, nloc, args[0], w);
+              linalg::YieldOp::create(
+                  nb, nloc,
+                  arith::AddFOp::create(nb, nloc, args[1], product).getResult());
+            })
+            .getResult(0);
+    Epilogue epilogue;
+    epilogue.channelScale = adaptor.getScale();
+    epilogue.bias = adaptor.getBias();
+    acc = applyEpilogue(rewriter, loc, acc, epilogue);
+    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, acc,
+                                            adaptor.getInput(), op.getType()));
+    return success();
+  }
+};
+
 struct LowerToLinalgPass
     : onebit::impl::LowerToLinalgBase<LowerToLinalgPass> {
   void runOnOperation() override {
@@ -259,6 +313,6 @@ struct LowerToLinalgPass
 } // namespace
 
 void onebit::populateOnebitToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LinearOpLowering, TernaryLinearOpLowering, SignLinearOpLowering>(
-      patterns.getContext());
+  patterns.add<LinearOpLowering, TernaryLinearOpLowering, SignLinearOpLowering,
+               QuantizedLinearOpLowering>(patterns.getContext());
 }

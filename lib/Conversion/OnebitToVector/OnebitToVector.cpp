@@ -43,6 +43,9 @@ namespace {
 /// many per vector as f32 and on the integer units (see emitTileDot).
 struct KernelOperands : LowBitLayer {
   Value weights;
+  /// The bits of each element of `weights`: 32 (f32), or 8 or 4 (i8 bytes
+  /// in onebit.quantized_linear's layout, converted to f32 as loaded).
+  int64_t weightBits = 32;
   bool integer = false;
 };
 
@@ -104,20 +107,50 @@ struct WeightGroup {
   Value first, second;
 };
 
+/// `width` weights of row n from k on as f32 lanes: float weights as they
+/// are; int8 bytes converted; int4 bytes split into their low nibbles (even
+/// k) and high nibbles (odd k), sign-extended, and interleaved back into
+/// order. The tail reads zeros past the row.
+Value loadWeightLanes(OpBuilder &b, Location loc, const KernelOperands &ops,
+                      Value n, Value k, int64_t width, bool tail) {
+  Type element = cast<MemRefType>(ops.weights.getType()).getElementType();
+  int64_t count = ops.weightBits == 4 ? width / 2 : width;
+  Value at = k;
+  if (ops.weightBits == 4)
+    at = arith::ShRUIOp::create(b, loc, k, indexConstant(b, loc, 1));
+  auto type = VectorType::get({count}, element);
+  Value lanes;
+  if (tail) {
+    Value zero = arith::ConstantOp::create(
+        b, loc, cast<TypedAttr>(b.getZeroAttr(element)));
+    lanes = vector::TransferReadOp::create(b, loc, type, ops.weights,
+                                           ValueRange{n, at}, zero,
+                                           ArrayRef<bool>{false});
+  } else {
+    lanes = vector::LoadOp::create(b, loc, type, ops.weights,
+                                   ValueRange{n, at});
+  }
+  if (ops.weightBits == 32)
+    return lanes;
+  if (ops.weightBits == 4) {
+    Value four = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getI8IntegerAttr(4)));
+    Value low = arith::ShRSIOp::create(
+        b, loc, arith::ShLIOp::create(b, loc, lanes, four), four);
+    Value high = arith::ShRSIOp::create(b, loc, lanes, four);
+    SmallVector<int64_t> interleave;
+    for (int64_t i = 0; i < count; ++i)
+      interleave.append({i, count + i});
+    lanes = vector::ShuffleOp::create(b, loc, low, high, interleave);
+  }
+  return arith::SIToFPOp::create(
+      b, loc, VectorType::get({width}, b.getF32Type()), lanes);
+}
+
 WeightGroup loadWeights(OpBuilder &b, Location loc, const KernelOperands &ops,
                         Value n, Value k, int64_t width, bool tail) {
-  if (ops.weights) {
-    auto vectorType = VectorType::get({width}, b.getF32Type());
-    if (!tail)
-      return {vector::LoadOp::create(b, loc, vectorType, ops.weights,
-                                     ValueRange{n, k}),
-              nullptr};
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-    return {vector::TransferReadOp::create(b, loc, vectorType, ops.weights,
-                                           ValueRange{n, k}, zero,
-                                           ArrayRef<bool>{false}),
-            nullptr};
-  }
+  if (ops.weights)
+    return {loadWeightLanes(b, loc, ops, n, k, width, tail), nullptr};
   Value byte = arith::DivUIOp::create(b, loc, k, indexConstant(b, loc, 8));
   if (!ops.ternary)
     return {loadBitMask(b, loc, ops, n, std::nullopt, byte, width, tail),
@@ -158,7 +191,8 @@ constexpr int64_t kChannelBlock = 4;
 /// block's channels together, with four groups of K in flight per channel
 /// (a step then reads 8 bytes of each of a ternary block's 8 planes, one
 /// cache line in all, and issues one prefetch).
-/// Float layers at M = 1 are bound by reading 4 bytes per weight: they take
+/// Float layers (and int8 / int4 ones, also read a weight per lane) at M = 1
+/// are bound by reading their weights: they take
 /// the channels one after another, four groups in flight, so that the
 /// weights stream from memory in one long sequential run (four interleaved
 /// runs of one row each are too short for the hardware prefetcher and took
@@ -630,9 +664,32 @@ struct LowBitLayerToVector : OpConversionPattern<LayerOp> {
   int64_t width;
 };
 
-/// Float layers in the same loop nest, with FMAs over the weights in place
-/// of the masked adds: threads over output channels and vector partial sums
-/// over K, which the linalg path (scalar, in-order sums) does not give.
+/// A layer over a weight matrix read lane by lane (f32, or int8 / int4
+/// converted as loaded), with FMAs over the weights in place of the masked
+/// adds: threads over output channels and vector partial sums over K, which
+/// the linalg path (scalar, in-order sums) does not give.
+Value emitWeightMatrixLayer(OpBuilder &b, Location loc, Value input,
+                            Value weights, int64_t bits, int64_t inFeatures,
+                            int64_t outFeatures, Value scale, Value bias,
+                            RankedTensorType resultType, int64_t width) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  if (ShapedType::isDynamic(inputType.getShape().back())) {
+    SmallVector<int64_t> shape(inputType.getShape());
+    shape.back() = inFeatures;
+    input = tensor::CastOp::create(b, loc, inputType.clone(shape), input);
+  }
+  KernelOperands ops;
+  ops.x = readBuffer(b, loc, collapseToMatrix(b, loc, input));
+  ops.inFeatures = inFeatures;
+  ops.outFeatures = outFeatures;
+  ops.weights = readBuffer(b, loc, weights);
+  ops.weightBits = bits;
+  ops.scale = readBuffer(b, loc, scale);
+  ops.bias = readBuffer(b, loc, bias);
+  Value y = emitLayer(b, loc, ops, width);
+  return restoreBatchDims(b, loc, y, input, resultType);
+}
+
 struct FloatLinearOpToVector : OpConversionPattern<LinearOp> {
   FloatLinearOpToVector(MLIRContext *context, int64_t width)
       : OpConversionPattern(context), width(width) {}
@@ -644,25 +701,31 @@ struct FloatLinearOpToVector : OpConversionPattern<LinearOp> {
     if (!weightType.hasStaticShape() || !weightType.getElementType().isF32() ||
         !op.getInput().getType().getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "needs static f32 weights");
-    Location loc = op.getLoc();
-    Value input = adaptor.getInput();
-    auto inputType = cast<RankedTensorType>(input.getType());
-    if (ShapedType::isDynamic(inputType.getShape().back())) {
-      SmallVector<int64_t> shape(inputType.getShape());
-      shape.back() = weightType.getDimSize(1);
-      input = tensor::CastOp::create(rewriter, loc, inputType.clone(shape),
-                                     input);
-    }
-    KernelOperands ops;
-    ops.x = readBuffer(rewriter, loc, collapseToMatrix(rewriter, loc, input));
-    ops.inFeatures = weightType.getDimSize(1);
-    ops.outFeatures = weightType.getDimSize(0);
-    ops.weights = readBuffer(rewriter, loc, adaptor.getWeight());
-    if (adaptor.getBias())
-      ops.bias = readBuffer(rewriter, loc, adaptor.getBias());
-    Value y = emitLayer(rewriter, loc, ops, width);
-    rewriter.replaceOp(op, restoreBatchDims(rewriter, loc, y, input,
-                                            op.getType()));
+    rewriter.replaceOp(
+        op, emitWeightMatrixLayer(
+                rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(),
+                32, weightType.getDimSize(1), weightType.getDimSize(0),
+                nullptr, adaptor.getBias(), op.getType(), width));
+    return success();
+  }
+
+  int64_t width;
+};
+
+struct QuantizedLinearOpToVector : OpConversionPattern<QuantizedLinearOp> {
+  QuantizedLinearOpToVector(MLIRContext *context, int64_t width)
+      : OpConversionPattern(context), width(width) {}
+
+  LogicalResult
+  matchAndRewrite(QuantizedLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!op.getWeight().getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs a static weight shape");
+    rewriter.replaceOp(
+        op, emitWeightMatrixLayer(
+                rewriter, op.getLoc(), adaptor.getInput(), adaptor.getWeight(),
+                op.getBits(), op.getInFeatures(), op.getOutFeatures(),
+                adaptor.getScale(), adaptor.getBias(), op.getType(), width));
     return success();
   }
 
@@ -711,6 +774,11 @@ struct LowerToVectorKernelsPass
       });
       patterns.add<FloatLinearOpToVector>(&getContext(), vectorWidth);
     }
+    // Weights of dynamic shape stay for the linalg path.
+    target.addDynamicallyLegalOp<QuantizedLinearOp>([](QuantizedLinearOp op) {
+      return !op.getWeight().getType().hasStaticShape();
+    });
+    patterns.add<QuantizedLinearOpToVector>(&getContext(), vectorWidth);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
