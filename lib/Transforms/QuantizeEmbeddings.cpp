@@ -185,7 +185,7 @@ struct QuantizeEmbeddingsPass
     if (bits != 8 && bits != 4) {
       getOperation()->emitError("onebit-quantize-embeddings: bits must be 8 "
                                 "or 4, got ")
-          << bits;
+          << static_cast<int>(bits);
       return signalPassFailure();
     }
     EmbeddingQuantizationOptions options;

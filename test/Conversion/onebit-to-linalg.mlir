@@ -108,3 +108,41 @@ func.func @check(%holds: i1) {
   onebit.check %holds, "Add node 'add': dimensions differ"
   return
 }
+
+// -----
+
+// An int4 layer: one reduction generic that decodes each weight where it
+// reads it (no N x K float copy), the nibble k % 2 of byte k / 2 shifted up
+// and arithmetically back down, then the row scale and bias once per output.
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[ACC:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func @quantized_int4
+// CHECK: %[[XM:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x3x7xf32> into tensor<6x7xf32>
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[X]], #[[ACC]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[XM]] : tensor<6x7xf32>)
+// CHECK:   %[[K:.*]] = linalg.index 2
+// CHECK:   %[[N:.*]] = linalg.index 1
+// CHECK:   %[[AT:.*]] = arith.divui %[[K]], %c2
+// CHECK:   %[[BYTE:.*]] = tensor.extract %arg1[%[[N]], %[[AT]]] : tensor<5x4xi8>
+// CHECK:   %[[UP:.*]] = arith.shli %[[BYTE]]
+// CHECK:   %[[Q:.*]] = arith.shrsi %[[UP]], %c4_i8 : i8
+// CHECK:   arith.sitofp %[[Q]] : i8 to f32
+// CHECK: linalg.generic {{.*}} ins(%[[SUM]], %arg2, %arg3 : tensor<6x5xf32>, tensor<5xf32>, tensor<5xf32>)
+// CHECK:   arith.mulf
+// CHECK:   arith.addf
+// CHECK: tensor.expand_shape {{.*}} output_shape [2, 3, 5]
+func.func @quantized_int4(%x: tensor<2x3x7xf32>, %q: tensor<5x4xi8>, %s: tensor<5xf32>, %b: tensor<5xf32>) -> tensor<2x3x5xf32> {
+  %y = onebit.quantized_linear %x, %q, %s bias %b {bits = 4 : i64} : tensor<2x3x7xf32>, tensor<5x4xi8>, tensor<5xf32>, tensor<5xf32> -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}
+
+// -----
+
+// int8: the byte is the value.
+// CHECK-LABEL: func @quantized_int8
+// CHECK: linalg.generic
+// CHECK:   %[[Q:.*]] = tensor.extract %arg1[%{{.*}}, %{{.*}}] : tensor<3x8xi8>
+// CHECK-NEXT: arith.sitofp %[[Q]] : i8 to f32
+func.func @quantized_int8(%x: tensor<?x8xf32>, %q: tensor<3x8xi8>, %s: tensor<3xf32>) -> tensor<?x3xf32> {
+  %y = onebit.quantized_linear %x, %q, %s {bits = 8 : i64} : tensor<?x8xf32>, tensor<3x8xi8>, tensor<3xf32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}

@@ -252,3 +252,46 @@ func.func @float_single_row(%x: tensor<1x152xf32>, %w: tensor<2x152xf32>) -> ten
   %y = onebit.linear %x, %w : tensor<1x152xf32>, tensor<2x152xf32> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+
+// An int4 layer (lowered also without float-layers): each group of 16
+// weights is 8 bytes loaded at k / 2, split into sign-extended low nibbles
+// (even k) and high nibbles (odd k), interleaved back into order and
+// converted, then FMAs; the row scale multiplies each output once.
+// CHECK-LABEL: func @quantized_int4_row
+// CHECK: %[[Q:.*]] = bufferization.to_buffer %arg1 read_only : tensor<6x32xi8> to memref<6x32xi8>
+// CHECK: %[[S:.*]] = bufferization.to_buffer %arg2 read_only : tensor<6xf32> to memref<6xf32>
+// CHECK: scf.parallel
+// CHECK: %[[SCALE:.*]] = memref.load %[[S]]
+// CHECK: scf.for
+// CHECK: %[[BYTES:.*]] = vector.load %[[Q]][%{{.*}}, %{{.*}}] : memref<6x32xi8>, vector<8xi8>
+// CHECK: %[[UP:.*]] = arith.shli %[[BYTES]], %[[FOUR:.*]] : vector<8xi8>
+// CHECK: %[[LOW:.*]] = arith.shrsi %[[UP]], %[[FOUR]] : vector<8xi8>
+// CHECK: %[[HIGH:.*]] = arith.shrsi %[[BYTES]], %[[FOUR]] : vector<8xi8>
+// CHECK: %[[ORDERED:.*]] = vector.shuffle %[[LOW]], %[[HIGH]] [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15]
+// CHECK: %[[W:.*]] = arith.sitofp %[[ORDERED]] : vector<16xi8> to vector<16xf32>
+// CHECK: vector.fma %{{.*}}, %[[W]], %{{.*}} : vector<16xf32>
+// CHECK: %[[Y:.*]] = arith.mulf %{{.*}}, %[[SCALE]] : f32
+// CHECK-NEXT: memref.store %[[Y]]
+// W8-LABEL: func @quantized_int4_row
+// W8: vector.load %{{.*}} : memref<6x32xi8>, vector<4xi8>
+// W8: arith.sitofp %{{.*}} : vector<8xi8> to vector<8xf32>
+func.func @quantized_int4_row(%x: tensor<1x64xf32>, %q: tensor<6x32xi8>, %s: tensor<6xf32>) -> tensor<1x6xf32> {
+  %y = onebit.quantized_linear %x, %q, %s {bits = 4 : i64} : tensor<1x64xf32>, tensor<6x32xi8>, tensor<6xf32> -> tensor<1x6xf32>
+  return %y : tensor<1x6xf32>
+}
+
+// -----
+
+// int8: a byte per lane, converted as loaded; no nibble split.
+// CHECK-LABEL: func @quantized_int8
+// CHECK: %[[BYTES:.*]] = vector.load %{{.*}} : memref<3x40xi8>, vector<16xi8>
+// CHECK-NEXT: %[[W:.*]] = arith.sitofp %[[BYTES]] : vector<16xi8> to vector<16xf32>
+// The 8 inputs past two whole groups are read with zero padding.
+// CHECK: vector.transfer_read %{{.*}} : memref<3x40xi8>, vector<16xi8>
+// CHECK-NOT: vector.shuffle {{.*}} vector<8xi8>
+func.func @quantized_int8(%x: tensor<?x40xf32>, %q: tensor<3x40xi8>, %s: tensor<3xf32>) -> tensor<?x3xf32> {
+  %y = onebit.quantized_linear %x, %q, %s {bits = 8 : i64} : tensor<?x40xf32>, tensor<3x40xi8>, tensor<3xf32> -> tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}

@@ -301,3 +301,59 @@ func.func @lane_lookup_power_of_two(%t: vector<6xf32>, %i: vector<6xi32>) -> vec
   %v = onebit.lane_lookup %t, %i : vector<6xf32>, vector<6xi32>
   return %v : vector<6xf32>
 }
+
+// -----
+
+func.func @quantized_bits(%x: tensor<2x8xf32>, %q: tensor<3x8xi8>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{attribute 'bits' failed to satisfy constraint: 64-bit signless integer attribute whose value is one of {4, 8}}}
+  %0 = onebit.quantized_linear %x, %q, %s {bits = 2 : i64} : tensor<2x8xf32>, tensor<3x8xi8>, tensor<3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_int4_row_bytes(%x: tensor<2x7xf32>, %q: tensor<3x7xi8>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{weight must be out x ceil(in/2) bytes for 4-bit weights (4 bytes per row), got [3, 7]}}
+  %0 = onebit.quantized_linear %x, %q, %s {bits = 4 : i64} : tensor<2x7xf32>, tensor<3x7xi8>, tensor<3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_int8_row_bytes(%x: tensor<2x8xf32>, %q: tensor<3x4xi8>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{weight must be out x in bytes for 8-bit weights (8 bytes per row), got [3, 4]}}
+  %0 = onebit.quantized_linear %x, %q, %s {bits = 8 : i64} : tensor<2x8xf32>, tensor<3x4xi8>, tensor<3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_dynamic_features(%x: tensor<2x?xf32>, %q: tensor<3x4xi8>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{input feature dimension (the last) must be static for packed weights}}
+  %0 = onebit.quantized_linear %x, %q, %s {bits = 8 : i64} : tensor<2x?xf32>, tensor<3x4xi8>, tensor<3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_scale_length(%x: tensor<2x8xf32>, %q: tensor<3x8xi8>, %s: tensor<1xf32>) {
+  // expected-error @+1 {{scale must have shape [3] (one per output channel), got [1]}}
+  %0 = onebit.quantized_linear %x, %q, %s {bits = 8 : i64} : tensor<2x8xf32>, tensor<3x8xi8>, tensor<1xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_result_features(%x: tensor<2x8xf32>, %q: tensor<3x8xi8>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{result has 4 features (last dimension) but the weights have 3 output channels}}
+  %0 = onebit.quantized_linear %x, %q, %s {bits = 8 : i64} : tensor<2x8xf32>, tensor<3x8xi8>, tensor<3xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_bias(%x: tensor<2x8xf32>, %q: tensor<3x8xi8>, %s: tensor<3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{bias must have shape [3], got [4]}}
+  %0 = onebit.quantized_linear %x, %q, %s bias %b {bits = 8 : i64} : tensor<2x8xf32>, tensor<3x8xi8>, tensor<3xf32>, tensor<4xf32> -> tensor<2x3xf32>
+  return
+}

@@ -56,6 +56,18 @@ func.func @byte_ops(%t: vector<32xi8>, %i: vector<32xi8>, %f: vector<8xf32>, %w:
   return %s, %l : vector<16xi16>, vector<8xf32>
 }
 
+// CHECK-LABEL: func.func @quantized
+// CHECK: onebit.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias %{{.*}} {bits = 4 : i64, layer_name = "lm_head"} : tensor<?x7xf32>, tensor<5x4xi8>, tensor<5xf32>, tensor<5xf32> -> tensor<?x5xf32>
+// CHECK: onebit.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} {bits = 8 : i64} : tensor<2x3x4xf32>, tensor<6x4xi8>, tensor<6xf32> -> tensor<2x3x6xf32>
+func.func @quantized(%x: tensor<?x7xf32>, %q: tensor<5x4xi8>, %s: tensor<5xf32>, %b: tensor<5xf32>,
+                     %x3: tensor<2x3x4xf32>, %q8: tensor<6x4xi8>, %s8: tensor<6xf32>) -> (tensor<?x5xf32>, tensor<2x3x6xf32>) {
+  %y = onebit.quantized_linear %x, %q, %s bias %b {bits = 4 : i64, layer_name = "lm_head"}
+      : tensor<?x7xf32>, tensor<5x4xi8>, tensor<5xf32>, tensor<5xf32> -> tensor<?x5xf32>
+  %z = onebit.quantized_linear %x3, %q8, %s8 {bits = 8 : i64}
+      : tensor<2x3x4xf32>, tensor<6x4xi8>, tensor<6xf32> -> tensor<2x3x6xf32>
+  return %y, %z : tensor<?x5xf32>, tensor<2x3x6xf32>
+}
+
 // The blobs print back byte for byte (alignment header 0x01000000, then data).
 // CHECK: dialect_resources
 // CHECK-DAG: q_weights: "0x0100000009020401FF030000"
