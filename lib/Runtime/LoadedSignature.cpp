@@ -1,6 +1,7 @@
 //===- LoadedSignature.cpp - This model's signature, parsed once ----------===//
 #include "LoadedSignature.h"
 #include "ModelSymbols.h"
+#include "WeightsFile.h"
 
 #include <mutex>
 
@@ -16,6 +17,10 @@ const LoadedSignature &loadedSignature() {
     std::string error;
     if (!parseSignature(onebit_model_signature, loaded.signature, error))
       loaded.error = "the model's signature is malformed: " + error;
+    else
+      // Weights in a side file are mapped with the signature, so that a
+      // session reports a missing file when it is created.
+      loaded.error = weightsFileError();
   });
   return loaded;
 }

@@ -14,6 +14,7 @@
 #include "onebit/Compiler/EntryPoint.h"
 #include "onebit/Compiler/Linker.h"
 #include "onebit/Compiler/Pipelines.h"
+#include "onebit/Compiler/WeightsFile.h"
 #include "onebit/Conversion/Passes.h"
 #include "onebit/Dialect/OnebitDialect.h"
 #include "onebit/Import/OnnxImporter.h"
@@ -63,6 +64,7 @@ namespace {
 enum class Target { Cpu, Cuda };
 enum class Quantize { Auto, None, Absmean, Svid };
 enum class EmbeddingBits { None = 0, Int8 = 8, Int4 = 4 };
+enum class WeightsPlace { Auto, Embedded, File };
 enum class Emit { OnnxIR, Onebit, Linalg, LLVM, Obj, So };
 
 cl::OptionCategory category("onebit-compile options");
@@ -100,6 +102,18 @@ cl::opt<EmbeddingBits> quantizeEmbeddings(
                           "int8 with a scale per row"),
                clEnumValN(EmbeddingBits::Int4, "int4",
                           "int4 with a scale per row")),
+    cl::cat(category));
+cl::opt<WeightsPlace> weightsPlace(
+    "weights", cl::desc("Where the model's constants go"),
+    cl::init(WeightsPlace::Auto),
+    cl::values(
+        clEnumValN(WeightsPlace::Auto, "auto",
+                   "a side file when they come to 256 MiB or more, else "
+                   "inside the .so"),
+        clEnumValN(WeightsPlace::Embedded, "embedded", "inside the .so"),
+        clEnumValN(WeightsPlace::File, "file",
+                   "a side file beside the .so (OUTPUT without .so, plus "
+                   ".weights), mapped at load")),
     cl::cat(category));
 cl::opt<quant::Granularity> granularity(
     "granularity", cl::desc("absmean scale granularity"),
@@ -249,6 +263,19 @@ private:
   llvm::SmallString<256> tempPath;
   bool created = false, kept = false;
 };
+
+/// Constants this large go to the side file; smaller ones (scales, norms,
+/// shape tables) stay in the .so, where they cost nothing to load.
+constexpr uint64_t kSideFileMinBytes = 4096;
+/// --weights=auto takes the side file from this many bytes of them on.
+constexpr uint64_t kAutoSideFileBytes = 256ull << 20;
+
+/// model.so -> model.weights (any other name: NAME.weights).
+std::string sideFilePath(StringRef output) {
+  StringRef stem = output;
+  stem.consume_back(".so");
+  return (stem + ".weights").str();
+}
 
 int fail(const Twine &message) {
   llvm::errs() << "onebit-compile: error: " << message << "\n";
@@ -515,6 +542,38 @@ int compile(const char *argv0) {
       failed(emitEntrySymbols(*module, *entry)))
     return 1;
 
+  // Big constants to a side file (CPU shared objects only).
+  std::optional<AtomicOutput> weightsOut;
+  std::string weightsPath = sideFilePath(outputPath);
+  if (weightsPlace == WeightsPlace::File && (cuda || emit != Emit::So))
+    return fail("--weights=file applies to CPU shared objects (--emit=so, "
+                "--target=cpu)");
+  if (!cuda && emit == Emit::So && weightsPlace != WeightsPlace::Embedded &&
+      (weightsPlace == WeightsPlace::File ||
+       externalizableWeightBytes(*module, kSideFileMinBytes) >=
+           kAutoSideFileBytes)) {
+    weightsOut.emplace(weightsPath);
+    if (!weightsOut->ok())
+      return fail("cannot create a file beside '" + weightsPath + "'");
+    std::error_code ec;
+    llvm::raw_fd_ostream file(weightsOut->temp(), ec);
+    if (ec)
+      return fail("cannot write '" + weightsOut->temp() + "': " + ec.message());
+    uint64_t bytes = externalizableWeightBytes(*module, kSideFileMinBytes);
+    FailureOr<uint64_t> moved = externalizeWeights(
+        *module, kSideFileMinBytes, llvm::sys::path::filename(weightsPath),
+        file);
+    if (failed(moved))
+      return 1;
+    file.close();
+    if (verbose)
+      llvm::errs() << llvm::formatv("      {0} constants, {1:f1} MiB, to {2}\n",
+                                    *moved, bytes / 1048576.0, weightsPath);
+    if (file.has_error())
+      return fail("cannot write '" + weightsPath + "': " +
+                  file.error().message());
+  }
+
   phases.begin("Generating code for " + cpu->cpu);
   auto machine = createTargetMachine(*cpu, optLevel);
   if (!machine)
@@ -572,10 +631,16 @@ int compile(const char *argv0) {
                             reportJson(*layers, phases, quantizeName()))
            << "\n";
   }
+  if (weightsOut)
+    if (llvm::Error error = weightsOut->keep())
+      return fail(llvm::toString(std::move(error)));
   if (llvm::Error error = out.keep())
     return fail(llvm::toString(std::move(error)));
-  if (verbose)
+  if (verbose) {
     llvm::errs() << "wrote " << outputPath << "\n";
+    if (weightsOut)
+      llvm::errs() << "wrote " << weightsPath << "\n";
+  }
   return 0;
 }
 

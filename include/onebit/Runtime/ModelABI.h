@@ -41,6 +41,23 @@
 // it with a version script, so the compiled functions (the entry function,
 // its C interface, outlined loops) stay local to it.
 //
+// Weights in a side file (onebit-compile --weights=file, or auto for big
+// models): the large constants then live in a file beside the .so, which the
+// runtime maps read-only before the first run, and the compiler emits three
+// more symbols (hidden, like the entry):
+//
+//   const uint64_t onebit_weights_table[];  // {id, file bytes, count,
+//                                           //  offset of constant 0, ...}
+//   void *onebit_weights_slots[count];      // zero: the runtime fills them
+//   const char onebit_weights_file[];       // the file's name, NUL-ended
+//
+// The code reads constant i at onebit_weights_slots[i], which the runtime
+// sets to the mapping's base plus offset i. The file is looked up in the
+// directory the model.so was loaded from. It starts with kWeightsMagic and
+// the id (a hash of the contents, so a file of another build is refused),
+// little-endian; the constants follow from kWeightsHeaderBytes on, each at
+// a multiple of kWeightsAlignment, row-major as the globals held them.
+//
 // The signature is one line per tensor, fields separated by tabs:
 //   in|out <TAB> name <TAB> dtype number (onebit_dtype) <TAB> dims
 // with dims comma-separated, -1 for dynamic, empty for a scalar. Inputs come
@@ -57,6 +74,13 @@ constexpr const char *kEntrySymbol = "onebit_model_entry";
 constexpr unsigned long kGlobalMemrefMarker = 0xdeadbeef;
 /// The runtime's parallel loop, which compiled code calls.
 constexpr const char *kParallelForSymbol = "onebit_parallel_for";
+/// The side file of the weights (see above).
+constexpr const char *kWeightsTableSymbol = "onebit_weights_table";
+constexpr const char *kWeightsSlotsSymbol = "onebit_weights_slots";
+constexpr const char *kWeightsFileSymbol = "onebit_weights_file";
+constexpr char kWeightsMagic[8] = {'O', 'N', 'E', 'B', 'I', 'T', 'W', '1'};
+constexpr unsigned long kWeightsHeaderBytes = 4096;
+constexpr unsigned long kWeightsAlignment = 64;
 /// What a model.so exports: the C API of onebit_runtime.h and memrefCopy.
 /// (test/runtime/CheckModelExports.cmake checks built libraries against its
 /// own copy of this list.)
