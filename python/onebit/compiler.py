@@ -52,6 +52,7 @@ def command_line(model_path: Union[str, os.PathLike],
                  target: Optional[str] = None,
                  quantize: Optional[str] = None,
                  quantize_embeddings: Optional[str] = None,
+                 weights: Optional[str] = None,
                  input_shapes: Optional[Mapping[str, Shape]] = None,
                  emit: Optional[str] = None,
                  opt_level: Optional[int] = None,
@@ -70,6 +71,8 @@ def command_line(model_path: Union[str, os.PathLike],
         args.append(f"--quantize={quantize}")
     if quantize_embeddings is not None:
         args.append(f"--quantize-embeddings={quantize_embeddings}")
+    if weights is not None:
+        args.append(f"--weights={weights}")
     for name, shape in (input_shapes or {}).items():
         args += ["--input-shape", f"{name}={_shape_text(name, shape)}"]
     if emit is not None:
@@ -98,6 +101,8 @@ def compile(model_path: Union[str, os.PathLike],
     Options (keyword only, None or absent for the tool's default):
       target="cpu"|"cuda", quantize="auto"|"none"|"absmean"|"svid",
       quantize_embeddings="none"|"int8"|"int4",
+      weights="auto"|"embedded"|"file" (a side file model.weights beside
+      model.so, which must stay beside it),
       input_shapes={"input_ids": (1, 128)} (or "1x128"), emit="so"|...,
       opt_level=0..3, mcpu="native"|..., cuda_arch="sm_90",
       report="report.json", verbose=True (the tool's progress on stderr).
