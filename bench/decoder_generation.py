@@ -109,6 +109,9 @@ def main():
                         help="space-separated onebit-compile "
                              "--quantize-embeddings forms, one build each "
                              "(none int8 int4)")
+    parser.add_argument("--weights", default="auto",
+                        choices=["auto", "embedded", "file"],
+                        help="onebit-compile --weights")
     parser.add_argument("--skip-onnxruntime", action="store_true")
     parser.add_argument("--json", type=pathlib.Path)
     args = parser.parse_args()
@@ -125,15 +128,15 @@ def main():
         sys.exit(f"error: --embeddings takes {' '.join(EMBEDDING_BITS)}")
     builds = {}  # form -> (library, compile s, peak RSS), None where reused
     for form in forms:
-        library = args.work / ("model.so" if form == "none"
-                               else f"model.{form}.so")
+        library = args.work / f"model.{form}.{args.weights}.so"
         compile_seconds = peak_rss = None
         if not library.exists():
             start = time.perf_counter()
             child = subprocess.Popen(
                 [onebit.compiler.find_compiler(), str(model), "-o",
                  str(library), "--quantize=auto",
-                 f"--quantize-embeddings={form}", "-v", "--report",
+                 f"--quantize-embeddings={form}", f"--weights={args.weights}",
+                 "-v", "--report",
                  str(library.with_suffix(".json"))])
             # wait4 gives this compile's own peak memory.
             _, status, usage = os.wait4(child.pid, 0)
@@ -152,7 +155,7 @@ def main():
                 for form, (library, _, _) in builds.items()}
     rows = []
     bandwidth = read_bandwidth(args.threads)
-    engines = [(f"onebit --quantize=auto --quantize-embeddings={form}",
+    engines = [(f"onebit --quantize-embeddings={form} --weights={args.weights}",
                 session.run, [i.name for i in session.get_inputs()],
                 [o.name for o in session.get_outputs()], True, form)
                for form, session in sessions.items()]
@@ -195,8 +198,11 @@ def main():
           f"thread(s), prompt {args.prompt_tokens}, {args.new_tokens} new "
           f"tokens; read bandwidth {bandwidth / 1e9:.1f} GB/s")
     for form, (library, seconds, rss) in builds.items():
-        line = f"--quantize-embeddings={form}: model.so " \
+        line = f"--quantize-embeddings={form}: {library.name} " \
                f"{library.stat().st_size / 2**20:,.0f} MiB"
+        side = library.with_suffix(".weights")
+        if side.exists():
+            line += f" + {side.name} {side.stat().st_size / 2**20:,.0f} MiB"
         if seconds:
             line += f", compile {seconds:.0f} s, peak RSS {rss / 2**30:.1f} GiB"
         print(line)

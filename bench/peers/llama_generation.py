@@ -15,8 +15,8 @@ Nothing of llama.cpp lives in this repository. As bench/peers/ggml_layers.py
 does, the script takes llama.cpp from llama-cpp-python's source
 distribution on PyPI (`pip download --no-binary :all: --no-deps`, cached
 under --work), builds llama-quantize and llama-bench (CPU backend, Release,
-GGML_NATIVE, OpenMP, no network code), and writes the GGUF with the gguf
-package of that same source tree (gguf-py, which PyPI ships as `gguf`).
+GGML_NATIVE, OpenMP, no network code), and writes the GGUF with the `gguf`
+package from PyPI (llama.cpp's gguf-py; `pip install gguf`).
 
 The architectures differ in one place: llama.cpp's bitnet graph gates with
 SiLU where the export squares a ReLU; that is one elementwise op per FFN
@@ -176,8 +176,10 @@ def main():
     version = peer.sdist_version(tarball)
     ggml, _ = peer.extract(tarball, work)
     llama_cpp = ggml.parent
-    sys.path.insert(0, str(llama_cpp / "gguf-py"))
-    import gguf
+    try:
+        import gguf  # PyPI's gguf (pip install gguf)
+    except ImportError:
+        sys.exit("error: needs the gguf package: pip install gguf")
     binaries = build_llama(llama_cpp, work, version)
 
     folder = args.model.resolve().parent
