@@ -82,3 +82,17 @@ Value onebit::emitQuantizedValue(OpBuilder &b, Location loc, Value packed,
   return arith::ShRSIOp::create(b, loc, arith::ShLIOp::create(b, loc, byte, up),
                                 four);
 }
+
+void onebit::releaseDroppedBlobs(Operation *root, ArrayRef<Attribute> dropped) {
+  if (dropped.empty())
+    return;
+  llvm::DenseSet<Attribute> held;
+  root->walk([&](arith::ConstantOp constant) { held.insert(constant.getValue()); });
+  for (Attribute attr : dropped) {
+    auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+    if (!resource || held.contains(attr))
+      continue;
+    if (auto *entry = resource.getRawHandle().getResource())
+      entry->setBlob(AsmResourceBlob());
+  }
+}

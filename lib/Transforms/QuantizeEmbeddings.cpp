@@ -104,7 +104,7 @@ Value readElement(OpBuilder &b, Location loc, Value packed, Value scales,
 /// Rewrites one table and its readers; the report of it, or nullopt where
 /// it is left as it is.
 std::optional<LayerQuantReport>
-quantizeTable(arith::ConstantOp table,
+quantizeTable(arith::ConstantOp table, Operation *root,
               const EmbeddingQuantizationOptions &options) {
   auto type = dyn_cast<RankedTensorType>(table.getType());
   if (!type || type.getRank() != 2 || !type.hasStaticShape() ||
@@ -173,7 +173,9 @@ quantizeTable(arith::ConstantOp table,
     layer.replaceAllUsesWith(replacement);
     layer.erase();
   }
+  Attribute floatValues = table.getValue();
   table.erase();
+  releaseDroppedBlobs(root, floatValues);
   return report;
 }
 
@@ -208,7 +210,7 @@ onebit::quantizeEmbeddings(Operation *root,
   root->walk([&](arith::ConstantOp constant) { tables.push_back(constant); });
   std::vector<LayerQuantReport> reports;
   for (arith::ConstantOp table : tables)
-    if (std::optional<LayerQuantReport> report = quantizeTable(table, options))
+    if (std::optional<LayerQuantReport> report = quantizeTable(table, root, options))
       reports.push_back(std::move(*report));
   return reports;
 }

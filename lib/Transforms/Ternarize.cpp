@@ -17,6 +17,7 @@
 #include "onebit/Quant/Svid.h"
 #include "onebit/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -122,12 +123,17 @@ public:
     layer.erase();
     // The float weight is usually the biggest thing in the module: drop it
     // as soon as nothing reads it.
-    if (Operation *def = oldWeight.getDefiningOp())
-      if (def->use_empty())
+    if (auto def = oldWeight.getDefiningOp<arith::ConstantOp>())
+      if (def->use_empty()) {
+        dropped.push_back(def.getValue());
         def->erase();
+      }
   }
 
   std::vector<LayerQuantReport> takeReports() { return std::move(reports); }
+
+  /// The values of the weight constants erased so far.
+  ArrayRef<Attribute> droppedWeights() const { return dropped; }
 
 private:
   /// The packed layers need the input's feature count statically; a linear
@@ -220,6 +226,7 @@ private:
   const LayerQuantizationOptions &options;
   const llvm::Regex *skip;
   std::vector<LayerQuantReport> reports;
+  SmallVector<Attribute> dropped;
 };
 
 struct TernarizePass : onebit::impl::TernarizeBase<TernarizePass> {
@@ -261,6 +268,7 @@ onebit::quantizeLayers(Operation *root, const LayerQuantizationOptions &options)
   LayerQuantizer quantizer(options, skip ? &*skip : nullptr);
   for (LinearOp layer : layers)
     quantizer.rewrite(layer);
+  releaseDroppedBlobs(root, quantizer.droppedWeights());
   return quantizer.takeReports();
 }
 

@@ -199,6 +199,10 @@ constexpr int64_t kChannelBlock = 4;
 /// twice as long).
 constexpr int64_t kGroupsPerBlockedSingleRow = 4;
 constexpr int64_t kGroupsPerSingleRowAndChannel = 4;
+/// int8 / int4 weights read a quarter or an eighth of the bytes per FMA:
+/// there the FMAs' latency (4 cycles), not memory, bounds four chains, and
+/// eight keep both FMA units busy.
+constexpr int64_t kGroupsPerConvertedWeightRow = 8;
 
 /// The pairwise sum of `values`.
 Value sumPairwise(OpBuilder &b, Location loc, SmallVector<Value> values) {
@@ -584,7 +588,10 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
                 for (int64_t c : allChannels)
                   store(fb, floc, {m}, {c},
                         emitTileDot(fb, floc, ops, {channels[c]}, {m}, width,
-                                    kGroupsPerSingleRowAndChannel, {}));
+                                    ops.weightBits == 32
+                                      ? kGroupsPerSingleRowAndChannel
+                                      : kGroupsPerConvertedWeightRow,
+                                  {}));
               }
               scf::YieldOp::create(fb, floc);
             });
