@@ -5,6 +5,7 @@
 #include "onebit/Runtime/ModelABI.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -67,9 +68,14 @@ std::string mapWeights(Mapping &mapping) {
   }
   if (static_cast<uint64_t>(st.st_size) != expected) {
     close(fd);
-    return where + "has " + std::to_string(st.st_size) +
-           " bytes, but the model expects " + std::to_string(expected) +
-           " (truncated, or of another build)";
+    // snprintf, not std::to_string: that one's digit table is a unique
+    // global, which would be exported and keep the model.so from unloading.
+    char sizes[96];
+    std::snprintf(sizes, sizeof(sizes),
+                  "has %llu bytes, but the model expects %llu",
+                  static_cast<unsigned long long>(st.st_size),
+                  static_cast<unsigned long long>(expected));
+    return where + sizes + " (truncated, or of another build)";
   }
   void *base = mmap(nullptr, expected, PROT_READ, MAP_PRIVATE, fd, 0);
   int error = errno;
