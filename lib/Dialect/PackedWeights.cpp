@@ -61,7 +61,12 @@ ElementsAttr onebit::createPackedAttr(MLIRContext *context,
                                bytes.size());
   AsmResourceBlob blob =
       HeapAsmResourceBlob::allocateAndCopyInferAlign(signedBytes);
-  return DenseResourceElementsAttr::get(type, nameHint, std::move(blob));
+  // Resource keys print bare, so keep them to identifier characters.
+  std::string name = nameHint.str();
+  for (char &c : name)
+    if (!llvm::isAlnum(c) && c != '_' && c != '.')
+      c = '_';
+  return DenseResourceElementsAttr::get(type, name, std::move(blob));
 }
 
 Value onebit::emitQuantizedValue(OpBuilder &b, Location loc, Value packed,

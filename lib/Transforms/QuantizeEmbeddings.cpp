@@ -142,15 +142,11 @@ quantizeTable(arith::ConstantOp table, Operation *root,
   MLIRContext *context = table.getContext();
   OpBuilder b(table);
   Location loc = table.getLoc();
-  std::string blobName = tableName(table, *readers);
-  for (char &c : blobName)
-    if (!llvm::isAlnum(c) && c != '_' && c != '.')
-      c = '_';
   Value packed = arith::ConstantOp::create(
       b, loc,
       cast<TypedAttr>(createPackedAttr(
           context, {rows, quant::rowScaledBytesPerRow(cols, options.bits)},
-          bytes, blobName + ".q" + std::to_string(options.bits))));
+          bytes, report.name + ".q" + std::to_string(options.bits))));
   Value scales = arith::ConstantOp::create(
       b, loc,
       DenseElementsAttr::get(

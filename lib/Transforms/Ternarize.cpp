@@ -49,13 +49,9 @@ std::string layerNameOf(LinearOp layer) {
   return layer.getLayerName() ? layer.getLayerName()->str() : "";
 }
 
-/// Resource keys are printed bare, so keep them to identifier characters.
+/// The packed blob's name: the layer's (createPackedAttr makes it bare).
 std::string blobNameFor(LinearOp layer) {
-  std::string name = layer.getLayerName() ? layerNameOf(layer) : "weight";
-  for (char &c : name)
-    if (!llvm::isAlnum(c) && c != '_' && c != '.')
-      c = '_';
-  return name;
+  return layer.getLayerName() ? layerNameOf(layer) : "weight";
 }
 
 DenseElementsAttr f32Vector(MLIRContext *context, ArrayRef<float> values) {

@@ -31,7 +31,8 @@ std::optional<llvm::ArrayRef<float>>
 getF32Values(mlir::ElementsAttr attr, llvm::SmallVectorImpl<float> &storage);
 
 /// A dense_resource i8 attribute of `shape` holding a copy of `bytes`, with
-/// `nameHint` as the blob's name (made unique by the resource manager).
+/// `nameHint` as the blob's name (characters other than letters, digits,
+/// '_' and '.' become '_'; made unique by the resource manager).
 mlir::ElementsAttr createPackedAttr(mlir::MLIRContext *context,
                                     llvm::ArrayRef<int64_t> shape,
                                     llvm::ArrayRef<uint8_t> bytes,
