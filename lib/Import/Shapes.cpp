@@ -19,7 +19,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
 
 #include <climits>
 
@@ -276,6 +278,85 @@ bool isNonNegative(Value v, int depth = 0) {
   return false;
 }
 
+/// A reshape that only merges or splits neighbouring dims, built as
+/// tensor.collapse_shape or tensor.expand_shape. Unlike a tensor.reshape with
+/// run-time sizes, those fold into the generics around them: the K and V
+/// that grouped-query attention repeats per head ([B, Hkv, 1, T, D] broadcast
+/// to [B, Hkv, n, T, D], then reshaped to [B, Hkv * n, T, D]) were otherwise
+/// copied and transposed in full for every generated token. Where a group of
+/// dims has a run-time size, that its sizes multiply to the new dim's is
+/// checked at run time: run-time sizes that regroup the data otherwise (a
+/// batch folded into a sequence dim, say) stop the run with an error rather
+/// than take the slow path. Returns null where the static dims allow no such
+/// grouping, or the rank stays (that is left to tensor.reshape).
+Value reshapeByRegrouping(NodeContext &ctx, Value x, ArrayRef<int64_t> shape,
+                          ArrayRef<Value> sizes) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank(), newRank = shape.size();
+  if (rank == newRank || rank == 0 || newRank == 0)
+    return {};
+  bool collapse = rank > newRank;
+  ArrayRef<int64_t> wide = collapse ? type.getShape() : shape;
+  ArrayRef<int64_t> narrow = collapse ? shape : type.getShape();
+  std::optional<SmallVector<ReassociationIndices>> groups =
+      getReassociationIndicesForCollapse(wide, narrow);
+  if (!groups)
+    return {};
+  OpBuilder &b = ctx.b;
+  Location loc = ctx.loc;
+  SmallVector<Value> inputSizes;
+  for (int64_t i = 0; i < rank; ++i)
+    inputSizes.push_back(dimSize(b, loc, x, i));
+  ArrayRef<Value> wideSizes = collapse ? ArrayRef<Value>(inputSizes) : sizes;
+  ArrayRef<Value> narrowSizes = collapse ? sizes : ArrayRef<Value>(inputSizes);
+  for (auto [j, group] : llvm::enumerate(*groups)) {
+    Value product = indexConstant(b, loc, 1);
+    for (int64_t i : group)
+      product = b.createOrFold<arith::MulIOp>(loc, product, wideSizes[i]);
+    Value holds = b.createOrFold<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, product, narrowSizes[j]);
+    if (matchPattern(holds, m_One()))
+      continue;
+    std::string dims;
+    for (int64_t i : group)
+      dims += (dims.empty() ? "" : ", ") + std::to_string(i);
+    std::string narrowDim = std::to_string(j);
+    std::string what =
+        group.size() == 1
+            ? "dimension " + (collapse ? narrowDim : dims) +
+                  " of the new shape differs from dimension " +
+                  (collapse ? dims : narrowDim)
+        : collapse ? "dimension " + narrowDim +
+                         " of the new shape is not the product of "
+                         "dimensions " + dims
+                   : "dimensions " + dims +
+                         " of the new shape do not multiply to dimension " +
+                         narrowDim;
+    ctx.checkAtRunTime(holds,
+                       what + " of '" + ctx.inputName(0) +
+                           "' (onebit reshapes run-time sizes only by "
+                           "merging or splitting neighbouring dimensions)",
+                       fromIndex(b, loc, collapse ? narrowSizes[j] : product,
+                                 b.getI64Type()));
+  }
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  if (!collapse) {
+    SmallVector<OpFoldResult> outputShape;
+    for (auto [d, size] : llvm::zip(shape, sizes))
+      outputShape.push_back(ShapedType::isDynamic(d) ? OpFoldResult(size)
+                                                     : b.getIndexAttr(d));
+    return tensor::ExpandShapeOp::create(b, loc, resultType, x, *groups,
+                                         outputShape);
+  }
+  // The collapsed type follows from the input's dims; the declared one may
+  // know less (a run-time size over static dims) or more (a size the shape
+  // input fixes), which the check above has made agree.
+  Value collapsed = tensor::CollapseShapeOp::create(b, loc, x, *groups);
+  if (collapsed.getType() == resultType)
+    return collapsed;
+  return tensor::CastOp::create(b, loc, resultType, collapsed);
+}
+
 LogicalResult convertReshape(NodeContext &ctx) {
   Value x = ctx.requiredInput(0), shapeInput = ctx.requiredInput(1);
   if (!x || !shapeInput)
@@ -424,7 +505,9 @@ LogicalResult convertReshape(NodeContext &ctx) {
                       std::to_string(type.getNumElements()) +
                       " elements to " + std::to_string(count));
   }
-  Value result = reshapeTo(b, loc, x, shape, sizes);
+  Value result = reshapeByRegrouping(ctx, x, shape, sizes);
+  if (!result)
+    result = reshapeTo(b, loc, x, shape, sizes);
   forwardKnown(ctx, x, result);
   ctx.setOutput(0, result);
   return success();

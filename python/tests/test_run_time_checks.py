@@ -185,6 +185,57 @@ def test_a_dynamic_dim_of_one_is_refused_not_misread(broadcast):
         broadcast[0].run(None, feeds)
 
 
+@pytest.fixture(scope="module")
+def merge_heads(tmp_path_factory):
+    """x[B, T, 2, 4] -> [N, S, 8], with N and S read off another input, as
+    the exporters take batch and sequence from input_ids: a merge of the last
+    two dims where (N, S) == (B, T), a legal regrouping of the data where
+    only N * S == B * T."""
+    model = build(
+        [helper.make_node("Shape", ["ids"], ["ids_shape"]),
+         helper.make_node("Gather", ["ids_shape", "zero"], ["rows"], axis=0),
+         helper.make_node("Gather", ["ids_shape", "one"], ["steps"], axis=0),
+         helper.make_node("Unsqueeze", ["rows", "axes"], ["rows1"]),
+         helper.make_node("Unsqueeze", ["steps", "axes"], ["steps1"]),
+         helper.make_node("Concat", ["rows1", "steps1", "width"], ["shape"],
+                          axis=0),
+         helper.make_node("Reshape", ["x", "shape"], ["y"],
+                          name="merge_heads")],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                       ["b", "t", 2, 4]),
+         helper.make_tensor_value_info("ids", TensorProto.INT64,
+                                       ["n", "s"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                       [None, None, 8])],
+        [("zero", np.array(0, np.int64)), ("one", np.array(1, np.int64)),
+         ("axes", np.array([0], np.int64)), ("width", np.array([8], np.int64))])
+    return compiled(model, tmp_path_factory.mktemp("merge_heads"))
+
+
+def test_a_reshape_that_merges_dims_matches_onnxruntime(merge_heads):
+    x = RNG.standard_normal((3, 5, 2, 4)).astype(np.float32)
+    assert_both_answer(merge_heads, {"x": x, "ids": np.zeros((3, 5),
+                                                             np.int64)})
+
+
+def test_a_reshape_that_regroups_run_time_dims_is_refused(merge_heads):
+    """[2, 6, 2, 4] as [4, 3, 8] is legal (onnxruntime answers), but not a
+    merge of neighbouring dims: onebit builds reshapes with run-time sizes
+    only as merges and splits (which fold into the loops around them), so
+    it refuses, naming the node and the size it got."""
+    feeds = {"x": RNG.standard_normal((2, 6, 2, 4)).astype(np.float32),
+             "ids": np.zeros((4, 3), np.int64)}
+    assert merge_heads[1].run(None, feeds)[0].shape == (4, 3, 8)
+    with pytest.raises(
+            onebit.OnebitError,
+            match=r"^Reshape node 'merge_heads': dimension 0 of the new shape "
+                  r"differs from dimension 0 of 'x' \(onebit reshapes "
+                  r"run-time sizes only by merging or splitting neighbouring "
+                  r"dimensions\): 4$"):
+        merge_heads[0].run(None, feeds)
+    test_a_reshape_that_merges_dims_matches_onnxruntime(merge_heads)
+
+
 def resident_bytes():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -159,6 +159,36 @@ func.func @row_max(%x: memref<8x?xf32>, %out: memref<8x1xf32>) {
 
 // -----
 
+// Q K^T with K read in place (rows of K contiguous along the reduction, not
+// along the output's last index): vectorizing that index would gather K, so
+// the reduction is vectorized instead, a dot product per score.
+// CHECK-LABEL: func @scores_from_untransposed_keys
+// CHECK:     scf.for %[[I:.*]] = %c0 to %c4 step %c1 {
+// CHECK:       scf.for %[[J:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK:         %[[P:.*]]:4 = scf.for %[[D:.*]] = %c0 to %c128 step %c64 iter_args(
+// CHECK:           vector.load %arg0[%[[I]], %[[D]]] : memref<4x128xf32>, vector<16xf32>
+// CHECK:           vector.load %arg1[%[[J]], %[[D]]] : memref<?x128xf32>, vector<16xf32>
+// CHECK:           arith.mulf
+// CHECK:           arith.addf
+// CHECK:       vector.reduction <add>
+// CHECK:       memref.store %{{.*}}, %arg2[%[[I]], %[[J]]] : memref<4x?xf32>
+// CHECK-NOT: linalg.generic
+#q = affine_map<(i, j, d) -> (i, d)>
+#k = affine_map<(i, j, d) -> (j, d)>
+#s = affine_map<(i, j, d) -> (i, j)>
+func.func @scores_from_untransposed_keys(%q: memref<4x128xf32>, %k: memref<?x128xf32>, %out: memref<4x?xf32>) {
+  linalg.generic {indexing_maps = [#q, #k, #s], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<4x128xf32>, memref<?x128xf32>) outs(%out : memref<4x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
 // Left for convert-linalg-to-loops: the vector loop indexing an input other
 // than as its last dimension (a transpose, which would be a gather), a body
 // that reads its indices, a reduction that is not one combining op (a

@@ -148,3 +148,71 @@ func.func @two_users(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4x8xf3
   } -> tensor<4x8xf32>
   return %0, %1 : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// Grouped-query attention's keys: K [2, 1, T, 8] repeated per head to
+// [2, 3, T, 8] and transposed to [2, 3, 8, T] for Q K^T. Neither computes
+// anything, so the contraction reads K in place through the composed map
+// (its head loop skips K's size-1 dim), however it indexes the operand.
+// CHECK: #[[KMAP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, 0, d3, d4)>
+// CHECK-LABEL: func @repeated_keys_into_scores
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x3x4x8xf32>, %[[K:.*]]: tensor<2x1x?x8xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[KMAP]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] : tensor<2x3x4x8xf32>, tensor<2x1x?x8xf32>)
+// CHECK-NOT: linalg.generic
+// UPSTREAM-LABEL: func @repeated_keys_into_scores
+// UPSTREAM: linalg.transpose
+#bcast = affine_map<(b, h, t, d) -> (b, 0, t, d)>
+#id4 = affine_map<(b, h, t, d) -> (b, h, t, d)>
+#q = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#kt = affine_map<(b, h, i, j, d) -> (b, h, d, j)>
+#s = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+func.func @repeated_keys_into_scores(%q: tensor<2x3x4x8xf32>, %k: tensor<2x1x?x8xf32>,
+                                     %init: tensor<2x3x4x?xf32>) -> tensor<2x3x4x?xf32> {
+  %c2 = arith.constant 2 : index
+  %t = tensor.dim %k, %c2 : tensor<2x1x?x8xf32>
+  %e = tensor.empty(%t) : tensor<2x3x?x8xf32>
+  %rep = linalg.generic {indexing_maps = [#bcast, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%k : tensor<2x1x?x8xf32>) outs(%e : tensor<2x3x?x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<2x3x?x8xf32>
+  %et = tensor.empty(%t) : tensor<2x3x8x?xf32>
+  %kt = linalg.transpose ins(%rep : tensor<2x3x?x8xf32>) outs(%et : tensor<2x3x8x?xf32>) permutation = [0, 1, 3, 2]
+  %scores = linalg.generic {indexing_maps = [#q, #kt, #s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %kt : tensor<2x3x4x8xf32>, tensor<2x3x8x?xf32>) outs(%init : tensor<2x3x4x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x4x?xf32>
+  return %scores : tensor<2x3x4x?xf32>
+}
+
+// -----
+
+// A broadcast into a reduction whose loop only the broadcast's result
+// bounded: read in place, the reduction would lose its bound, so the
+// broadcast stays.
+// CHECK-LABEL: func @broadcast_bounding_a_reduction
+// CHECK: %[[ROWS:.*]] = linalg.generic
+// CHECK: linalg.generic {{.*}} ins(%[[ROWS]] : tensor<4x8xf32>)
+#col = affine_map<(i, j) -> (i)>
+#id2 = affine_map<(i, j) -> (i, j)>
+#sum = affine_map<(i, j) -> (i)>
+func.func @broadcast_bounding_a_reduction(%x: tensor<4xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %rows = linalg.generic {indexing_maps = [#col, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<4x8xf32>
+  %total = linalg.generic {indexing_maps = [#id2, #sum], iterator_types = ["parallel", "reduction"]}
+      ins(%rows : tensor<4x8xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %acc, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  return %total : tensor<4xf32>
+}

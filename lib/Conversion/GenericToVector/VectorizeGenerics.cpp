@@ -79,7 +79,38 @@ Operation *reductionCombiner(linalg::GenericOp op) {
   return combiner;
 }
 
+/// Whether every operand of `op` that `loop` indexes has it as its
+/// contiguous last dimension (a vector load; elsewhere it would be a
+/// gather), and every operand's element type can be a vector lane.
+bool loadsContiguouslyAlong(linalg::GenericOp op, unsigned loop) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type) {
+      if (!isVectorizableElement(operand.get().getType()))
+        return false;
+      continue;
+    }
+    if (!isVectorizableElement(type.getElementType()))
+      return false;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    for (auto [i, result] : llvm::enumerate(map.getResults())) {
+      if (isa<AffineConstantExpr>(result))
+        continue;
+      auto dim = dyn_cast<AffineDimExpr>(result);
+      if (!dim)
+        return false;
+      if (dim.getPosition() == loop &&
+          (i + 1 != map.getNumResults() || !hasUnitInnerStride(type)))
+        return false;
+    }
+  }
+  return true;
+}
+
 /// The plan for `op`, if the generic qualifies (see the pass description).
+/// The output's last index comes first; the reduction loop is the way left
+/// where an input would be gathered along that index (Q K^T with K read in
+/// place, untransposed: its rows are contiguous along the reduction).
 std::optional<VectorPlan> planVectorization(linalg::GenericOp op,
                                             int64_t width) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
@@ -97,7 +128,7 @@ std::optional<VectorPlan> planVectorization(linalg::GenericOp op,
       last = dim.getPosition();
   VectorPlan plan;
   if (last && linalg::isParallelIterator(iterators[*last]) &&
-      hasUnitInnerStride(outType)) {
+      hasUnitInnerStride(outType) && loadsContiguouslyAlong(op, *last)) {
     plan.loop = *last;
   } else {
     if (op.getNumReductionLoops() != 1)
@@ -107,36 +138,13 @@ std::optional<VectorPlan> planVectorization(linalg::GenericOp op,
       return std::nullopt;
     plan.loop = llvm::find_if(iterators, linalg::isReductionIterator) -
                 iterators.begin();
+    if (!loadsContiguouslyAlong(op, plan.loop))
+      return std::nullopt;
   }
-  unsigned loop = plan.loop;
   // Too short a dimension gains nothing over scalar code.
-  int64_t extent = op.getStaticLoopRanges()[loop];
+  int64_t extent = op.getStaticLoopRanges()[plan.loop];
   if (!ShapedType::isDynamic(extent) && extent < width / 4)
     return std::nullopt;
-
-  for (OpOperand &operand : op->getOpOperands()) {
-    auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type) {
-      if (!isVectorizableElement(operand.get().getType()))
-        return std::nullopt;
-      continue;
-    }
-    if (!isVectorizableElement(type.getElementType()))
-      return std::nullopt;
-    AffineMap map = op.getMatchingIndexingMap(&operand);
-    for (auto [i, result] : llvm::enumerate(map.getResults())) {
-      if (isa<AffineConstantExpr>(result))
-        continue;
-      auto dim = dyn_cast<AffineDimExpr>(result);
-      if (!dim)
-        return std::nullopt;
-      // The vector loop may index an operand only as its contiguous last
-      // dimension (a vector load); elsewhere it would be a gather.
-      if (dim.getPosition() == loop &&
-          (i + 1 != map.getNumResults() || !hasUnitInnerStride(type)))
-        return std::nullopt;
-    }
-  }
 
   for (Operation &bodyOp : op.getBody()->without_terminator()) {
     if (bodyOp.getNumRegions() != 0 || isa<linalg::IndexOp>(bodyOp) ||
