@@ -175,6 +175,31 @@ def ReshapeToExpandShape : Pass<"onebit-reshape-to-expand-shape"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def LastPositionOnly : Pass<"onebit-last-position-only",
+                             "::mlir::func::FuncOp"> {
+  let summary = "Compute the named outputs at the last position only";
+  let description = [{
+    A decoder's logits [B, S, V] are used at the last position only when
+    text is generated, yet the LM head computing them for every position of
+    a prompt costs as much as S tokens of decode. For each function result
+    whose `onnx.name` is in `outputs` and which a layer op (`onebit.linear`,
+    `ternary_linear`, `sign_linear`, `quantized_linear`) computes, the layer
+    is applied to the last row of its input's position dimension (the one
+    before the features: S of [B, S, H], the rows of [S, H]) only, and the
+    result's dimension there becomes 1. An empty position dimension ends
+    the run with an error (`onebit.check`). An output that no layer computes,
+    or a name that no output has, is a compile error.
+  }];
+  let options = [
+    ListOption<"outputs", "outputs", "std::string",
+               "Names of the outputs (onnx.name) to compute at the last "
+               "position only">,
+  ];
+  let dependentDialects = ["::onebit::OnebitDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FuseElementwise : Pass<"onebit-fuse-elementwise"> {
   let summary = "Fuse elementwise linalg ops into their consumers where "
                 "nothing is computed twice";
@@ -189,6 +214,13 @@ def FuseElementwise : Pass<"onebit-fuse-elementwise"> {
     exactly once) and nothing else uses it. Otherwise the producer stays a
     separate op and its result a buffer. Reshapes are folded into generics
     by expansion under the same rule.
+
+    A producer that computes nothing, a transpose or broadcast (named ops
+    are generalized first) whose body yields its input, is folded into any
+    consumer generic: the consumer reads the producer's input in place
+    through the composed indexing map (attention's K^T and the K and V that
+    grouped-query attention repeats per head), unless a loop of the consumer
+    would then be bounded by no operand.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -67,7 +67,9 @@ def main():
         library = args.model.with_name(
             f"{args.model.stem}-{args.quantize}.so")
         start = time.perf_counter()
-        onebit.compile(args.model, library, quantize=args.quantize)
+        # Generation reads the last position's logits only.
+        onebit.compile(args.model, library, quantize=args.quantize,
+                       last_position_only=["logits"])
         print(f"compiled {library} ({time.perf_counter() - start:.1f} s)")
     session = onebit.InferenceSession(str(library))
     vocab = next(o for o in session.get_outputs() if o.name == "logits").shape[-1]

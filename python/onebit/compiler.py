@@ -53,6 +53,7 @@ def command_line(model_path: Union[str, os.PathLike],
                  quantize: Optional[str] = None,
                  quantize_embeddings: Optional[str] = None,
                  weights: Optional[str] = None,
+                 last_position_only: Optional[Sequence[str]] = None,
                  input_shapes: Optional[Mapping[str, Shape]] = None,
                  emit: Optional[str] = None,
                  opt_level: Optional[int] = None,
@@ -73,6 +74,11 @@ def command_line(model_path: Union[str, os.PathLike],
         args.append(f"--quantize-embeddings={quantize_embeddings}")
     if weights is not None:
         args.append(f"--weights={weights}")
+    if last_position_only:
+        if isinstance(last_position_only, str):
+            raise ValueError("last_position_only takes a list of output "
+                             "names, e.g. ['logits']")
+        args.append("--last-position-only=" + ",".join(last_position_only))
     for name, shape in (input_shapes or {}).items():
         args += ["--input-shape", f"{name}={_shape_text(name, shape)}"]
     if emit is not None:
@@ -103,6 +109,9 @@ def compile(model_path: Union[str, os.PathLike],
       quantize_embeddings="none"|"int8"|"int4",
       weights="auto"|"embedded"|"file" (a side file model.weights beside
       model.so, which must stay beside it),
+      last_position_only=["logits"] (those outputs computed at the last
+      position only, [B, 1, V]: what generation reads, without the LM head
+      over the whole prompt),
       input_shapes={"input_ids": (1, 128)} (or "1x128"), emit="so"|...,
       opt_level=0..3, mcpu="native"|..., cuda_arch="sm_90",
       report="report.json", verbose=True (the tool's progress on stderr).

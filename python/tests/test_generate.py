@@ -89,6 +89,49 @@ def test_cache_steps_give_the_full_sequences_logits(decoders):
     np.testing.assert_array_equal(greedy, result.tokens[:, 4:])
 
 
+def test_last_position_only_logits(decoders, tmp_path):
+    """--last-position-only=logits: the logits of each call come at its last
+    position only ([B, 1, V]), equal within float rounding to that row of
+    the full build's, the presents unchanged, and the greedy tokens the
+    same; an empty step is refused by the run."""
+    model, full = decoders["tiny-bitnet"]
+    library = tmp_path / "last.so"
+    onebit.compile(model, library, quantize="auto",
+                   last_position_only=["logits"])
+    last = onebit.InferenceSession(str(library))
+    logits = next(o for o in last.get_outputs() if o.name == "logits")
+    assert logits.shape[1] == 1
+    ids = np.random.default_rng(2).integers(0, 256, (2, 9), dtype=np.int64)
+    empty = {i.name: np.zeros((2, i.shape[1], 0, i.shape[3]), np.float32)
+             for i in last.get_inputs() if i.name != "input_ids"}
+    names = [o.name for o in last.get_outputs()]
+    got = dict(zip(names, last.run(None, {"input_ids": ids, **empty})))
+    want = dict(zip(names, full.run(None, {"input_ids": ids, **empty})))
+    assert got["logits"].shape == (2, 1, want["logits"].shape[2])
+    np.testing.assert_allclose(got["logits"], want["logits"][:, -1:],
+                               rtol=1e-5, atol=1e-5)
+    for name in names[1:]:
+        np.testing.assert_array_equal(got[name], want[name])
+    np.testing.assert_array_equal(generate(last, ids, 12).tokens,
+                                  generate(full, ids, 12).tokens)
+    with pytest.raises(onebit.OnebitError, match="Reshape node"):
+        last.run(None, {"input_ids": ids[:, :0], **empty})
+    np.testing.assert_allclose(
+        last.run(None, {"input_ids": ids, **empty})[0], got["logits"])
+
+
+def test_last_position_only_names_must_be_layer_outputs(decoders, tmp_path):
+    model, _ = decoders["tiny-bitnet"]
+    for names, message in ((["nope"], "no output named 'nope'"),
+                           (["present.0.key"],
+                            "'present.0.key' is not the result of a linear "
+                            "layer")):
+        with pytest.raises(onebit.CompileError, match=message):
+            onebit.compile(model, tmp_path / "bad.so",
+                           last_position_only=names)
+        assert not (tmp_path / "bad.so").exists()
+
+
 def test_sampling_is_seeded(decoders):
     _, session = decoders["tiny-llama"]
     prompt = np.array([[1, 2, 3]], np.int64)

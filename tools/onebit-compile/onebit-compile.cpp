@@ -134,6 +134,13 @@ cl::opt<std::string> skip("skip",
 cl::opt<int64_t> minElements("min-elements",
                              cl::desc("Leave smaller layers in float"),
                              cl::init(0), cl::cat(category));
+cl::list<std::string> lastPositionOnly(
+    "last-position-only",
+    cl::desc("Compute these outputs (a decoder's logits) at the last "
+             "position only: [B, S, V] becomes [B, 1, V], and prefill "
+             "skips the LM head for all other positions"),
+    cl::value_desc("output[,output...]"), cl::CommaSeparated,
+    cl::cat(category));
 cl::opt<bool> int8Activations("int8-activations",
                               cl::desc("W1.58A8: int8 per-token activations "
                                        "in ternary layers"),
@@ -449,6 +456,16 @@ int compile(const char *argv0) {
   if (emit == Emit::OnnxIR) {
     phases.finish();
     return writeMLIR(*module);
+  }
+  if (!lastPositionOnly.empty()) {
+    onebit::LastPositionOnlyOptions lastOptions;
+    lastOptions.outputs.assign(lastPositionOnly.begin(),
+                               lastPositionOnly.end());
+    PassManager pm(&context);
+    pm.addNestedPass<func::FuncOp>(
+        onebit::createLastPositionOnly(lastOptions));
+    if (failed(pm.run(*module)))
+      return 1;
   }
 
   phases.begin(
