@@ -87,7 +87,8 @@ class InferenceSession:
             input_feed: Mapping[str, Any]) -> List[np.ndarray]:
         """Runs the model on `input_feed` ({input name: array}) and returns
         the outputs named in `output_names` (all of them, in signature order,
-        for None) as numpy arrays the caller owns.
+        for None) as numpy arrays the caller owns (writable views of the
+        run's buffers, freed when the last of them goes).
 
         Inputs are checked, never converted: an array of the wrong dtype is
         an error that says which dtype the model expects.
@@ -109,10 +110,8 @@ class InferenceSession:
             if message.startswith("input '"):
                 raise InvalidArgument(message)
             raise Fail(message)
-        try:
-            return [self._copy_output(outputs[i]) for i in wanted]
-        finally:
-            self._lib.onebit_free_outputs(outputs)
+        owner = _RunOutputs(self._lib, outputs)
+        return [owner.array(outputs[i]) for i in wanted]
 
     def _wanted_outputs(self, output_names) -> List[int]:
         if output_names is None:
@@ -170,11 +169,28 @@ class InferenceSession:
             for dim, size in enumerate(array.shape):
                 tensor.shape[dim] = size
 
-    def _copy_output(self, tensor: _capi.Tensor) -> np.ndarray:
+
+class _RunOutputs:
+    """One run's output buffers, which the arrays run() returns view in
+    place (a decoder's KV cache is tens of MB a step: copying it cost a
+    memcpy and fresh pages every token). The buffers are freed together once
+    no array views any of them, so an array kept alive keeps its run's other
+    outputs too."""
+
+    def __init__(self, lib: ctypes.CDLL, outputs):
+        self._lib = lib
+        self._outputs = outputs
+
+    def __del__(self):
+        self._lib.onebit_free_outputs(self._outputs)
+
+    def array(self, tensor: _capi.Tensor) -> np.ndarray:
         dtype = BY_NUMBER[tensor.dtype].numpy
         shape = tuple(tensor.shape[d] for d in range(tensor.rank))
-        array = np.empty(shape, dtype=dtype)
         size = math.prod(shape) * dtype.itemsize
-        if size:
-            ctypes.memmove(array.ctypes.data, tensor.data, size)
-        return array
+        if not size or not tensor.data:
+            return np.empty(shape, dtype=dtype)
+        buffer = (ctypes.c_char * size).from_address(tensor.data)
+        # The ctypes buffer is the array's base; it holds the owner.
+        buffer._owner = self
+        return np.frombuffer(buffer, dtype=dtype).reshape(shape)
