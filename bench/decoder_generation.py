@@ -115,6 +115,10 @@ def main():
     parser.add_argument("--int8-activations", action="store_true",
                         help="onebit-compile --int8-activations (W1.58A8, "
                              "BitNet's and llama.cpp TQ2_0's arithmetic)")
+    parser.add_argument("--all-logits", action="store_true",
+                        help="compile onebit without --last-position-only="
+                             "logits (prefill then runs the LM head at every "
+                             "prompt position; llama-bench's pp does not)")
     parser.add_argument("--skip-onnxruntime", action="store_true")
     parser.add_argument("--json", type=pathlib.Path)
     args = parser.parse_args()
@@ -132,7 +136,8 @@ def main():
     builds = {}  # form -> (library, compile s, peak RSS), None where reused
     for form in forms:
         a8 = ".a8" if args.int8_activations else ""
-        library = args.work / f"model.{form}.{args.weights}{a8}.so"
+        last = "" if args.all_logits else ".last"
+        library = args.work / f"model.{form}.{args.weights}{a8}{last}.so"
         compile_seconds = peak_rss = None
         if not library.exists():
             start = time.perf_counter()
@@ -141,6 +146,8 @@ def main():
                  str(library), "--quantize=auto",
                  f"--quantize-embeddings={form}", f"--weights={args.weights}",
                  *(["--int8-activations"] if args.int8_activations else []),
+                 *([] if args.all_logits
+                   else ["--last-position-only=logits"]),
                  "-v", "--report",
                  str(library.with_suffix(".json"))])
             # wait4 gives this compile's own peak memory.
@@ -161,6 +168,8 @@ def main():
     rows = []
     bandwidth = read_bandwidth(args.threads)
     flags = " --int8-activations" if args.int8_activations else ""
+    if not args.all_logits:
+        flags += " --last-position-only=logits"
     engines = [(f"onebit --quantize-embeddings={form} --weights={args.weights}"
                 f"{flags}",
                 session.run, [i.name for i in session.get_inputs()],

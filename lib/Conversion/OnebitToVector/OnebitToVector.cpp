@@ -537,6 +537,32 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
               indexConstant(pb, ploc, packedType.getNumElements() - 1);
           prefetch.planes = ops.ternary ? 2 : 1;
         }
+        // int8 / int4 rows at M = 1 read the block's channels one after
+        // another; each prefetches the same channel of the next block, one
+        // block (4 rows, 10 KiB of an LM head) ahead of its loads.
+        auto convertedRowPrefetch = [&](OpBuilder &rb, Location rloc,
+                                        int64_t c) {
+          BlockPrefetch rowPrefetch;
+          if (ops.weightBits == 32 || numBlocks < 2 ||
+              channelBlock != kChannelBlock)
+            return rowPrefetch;
+          auto weightsType = cast<MemRefType>(ops.weights.getType());
+          int64_t rowBytes = weightsType.getDimSize(1);
+          SmallVector<ReassociationIndices> all = {{0, 1}};
+          rowPrefetch.flatPacked =
+              memref::CollapseShapeOp::create(rb, rloc, ops.weights, all);
+          rowPrefetch.nextBlock = arith::AddIOp::create(
+              rb, rloc,
+              arith::MulIOp::create(
+                  rb, rloc, arith::AddIOp::create(rb, rloc, ivs[0], one),
+                  indexConstant(rb, rloc, rowBytes * channelBlock)),
+              indexConstant(rb, rloc, c * rowBytes));
+          rowPrefetch.lastByte =
+              indexConstant(rb, rloc, weightsType.getNumElements() - 1);
+          // BlockPrefetch's byte of input k is k * planes / 2.
+          rowPrefetch.planes = ops.weightBits == 8 ? 2 : 1;
+          return rowPrefetch;
+        };
         SmallVector<Value> scales, biases;
         for (Value n : channels) {
           if (ops.scale)
@@ -591,7 +617,7 @@ void emitKernel(OpBuilder &b, Location loc, const KernelOperands &ops,
                                     ops.weightBits == 32
                                       ? kGroupsPerSingleRowAndChannel
                                       : kGroupsPerConvertedWeightRow,
-                                  {}));
+                                    convertedRowPrefetch(fb, floc, c)));
               }
               scf::YieldOp::create(fb, floc);
             });
