@@ -180,8 +180,9 @@ def LastPositionOnly : Pass<"onebit-last-position-only",
   let summary = "Compute the named outputs at the last position only";
   let description = [{
     A decoder's logits [B, S, V] are used at the last position only when
-    text is generated, yet the LM head computing them for every position of
-    a prompt costs as much as S tokens of decode. For each function result
+    text is generated, yet the LM head computes them for every position of
+    a prompt (at the 2B4T shape, 0.7 s of a 6.0 s 128-token prefill on 2
+    threads). For each function result
     whose `onnx.name` is in `outputs` and which a layer op (`onebit.linear`,
     `ternary_linear`, `sign_linear`, `quantized_linear`) computes, the layer
     is applied to the last row of its input's position dimension (the one

@@ -1,9 +1,9 @@
 //===- LastPositionOnly.cpp - Outputs computed at the last position -------===//
 //
 // Generation reads a decoder's logits at the last position only. Computing
-// them there alone takes the LM head out of prefill, where it costs as much
-// as one decode step per prompt token (llama.cpp's prompt processing
-// likewise outputs the last token's logits only).
+// them there alone takes the LM head over the rest of the prompt out of
+// prefill (llama.cpp's prompt processing likewise outputs the last token's
+// logits only).
 //
 //===----------------------------------------------------------------------===//
 

@@ -111,7 +111,14 @@ class InferenceSession:
                 raise InvalidArgument(message)
             raise Fail(message)
         owner = _RunOutputs(self._lib, outputs)
-        return [owner.array(outputs[i]) for i in wanted]
+        arrays, seen = [], set()
+        for i in wanted:
+            # An output asked for twice comes as two arrays, not two views
+            # of one buffer.
+            array = owner.array(outputs[i])
+            arrays.append(array.copy() if i in seen else array)
+            seen.add(i)
+        return arrays
 
     def _wanted_outputs(self, output_names) -> List[int]:
         if output_names is None:

@@ -128,6 +128,13 @@ def test_outputs_are_the_callers(session, fake_model_path):
     np.testing.assert_array_equal(kept, want)
 
 
+def test_an_output_asked_for_twice_comes_as_two_arrays(session):
+    feed = make_inputs(2)
+    first, second = session.run(["y", "y"], feed)
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, second)
+
+
 def test_model_path(session, fake_model_path):
     assert session.model_path == fake_model_path
 
