@@ -361,4 +361,34 @@ def Onebit_LaneLookupOp : Onebit_Op<"lane_lookup",
   let hasVerifier = 1;
 }
 
+def Onebit_PairLaneLookupOp : Onebit_Op<"pair_lane_lookup",
+                                        [Pure, AllTypesMatch<["low", "high", "result"]>]> {
+  let summary = "A lookup of f32 lanes in a table of two vectors";
+  let description = [{
+    The in-register table lookup of the wide-table float kernel: the table is
+    the 2N lanes of `low` followed by those of `high`, and
+
+    ```
+    t = indices[i] mod 2N
+    result[i] = t < N ? low[t] : high[t - N]
+    ```
+
+    That is the x86 two-source permute vpermi2ps; `onebit-lower-byte-shuffles`
+    lowers it to the AVX-512F intrinsic (N = 16: a 32-entry table, enough for
+    the 27 sums of 3 ternary weights or the 32 of 5 signs). Only the low
+    log2(2N) bits of an index matter, so a kernel can shift a word of packed
+    indices right between lookups without masking it.
+
+    ```mlir
+    %v = onebit.pair_lane_lookup %low, %high, %words : vector<16xf32>, vector<16xi32>
+    ```
+  }];
+  let arguments = (ins Onebit_F32Vector:$low, Onebit_F32Vector:$high,
+                       Onebit_I32Vector:$indices);
+  let results = (outs Onebit_F32Vector:$result);
+  let assemblyFormat = "$low `,` $high `,` $indices attr-dict `:` "
+                       "type($low) `,` type($indices)";
+  let hasVerifier = 1;
+}
+
 #endif // ONEBIT_OPS_TD

@@ -322,6 +322,17 @@ LogicalResult PairSumOp::verify() {
   return success();
 }
 
+LogicalResult PairLaneLookupOp::verify() {
+  int64_t lanes = getLow().getType().getNumElements();
+  if (getIndices().getType().getNumElements() != lanes)
+    return emitOpError("table halves and indices must have one lane count, "
+                       "got ")
+           << lanes << " and " << getIndices().getType().getNumElements();
+  if (!llvm::isPowerOf2_64(lanes))
+    return emitOpError("needs a power-of-2 lane count, got ") << lanes;
+  return success();
+}
+
 LogicalResult LaneLookupOp::verify() {
   int64_t lanes = getTable().getType().getNumElements();
   if (getIndices().getType().getNumElements() != lanes)

@@ -181,4 +181,33 @@ std::vector<uint32_t> packPlaneWords(const int8_t *trits, int64_t rows,
   return words;
 }
 
+std::vector<uint32_t> packGroupCodeWords(const int8_t *trits, int64_t rows,
+                                         int64_t cols, int64_t blockChannels,
+                                         bool ternary) {
+  int64_t group = groupCodeInputs(ternary);
+  int64_t chunkInputs = group * kGroupCodesPerWord;
+  int64_t blocks = (rows + blockChannels - 1) / blockChannels;
+  int64_t chunks = (cols + chunkInputs - 1) / chunkInputs;
+  int64_t base = ternary ? 3 : 2;
+  std::vector<uint32_t> words(static_cast<size_t>(blocks * chunks *
+                                                  blockChannels),
+                              0);
+  for (int64_t n = 0; n < rows; ++n)
+    for (int64_t c = 0; c < chunks; ++c) {
+      uint32_t word = 0;
+      for (int64_t t = 0; t < kGroupCodesPerWord; ++t) {
+        uint32_t code = 0, place = 1;
+        for (int64_t i = 0; i < group; ++i, place *= base) {
+          int64_t k = (c * kGroupCodesPerWord + t) * group + i;
+          int w = k < cols ? trits[n * cols + k] : (ternary ? 0 : -1);
+          code += place * (ternary ? w + 1 : w > 0);
+        }
+        word |= code << (kGroupCodeBits * t);
+      }
+      words[((n / blockChannels) * chunks + c) * blockChannels +
+            n % blockChannels] = word;
+    }
+  return words;
+}
+
 } // namespace onebit::quant

@@ -36,3 +36,22 @@ func.func @sse(%t: vector<16xi8>, %i: vector<16xi8>) -> vector<16xi8> {
   %v = onebit.byte_lookup %t, %i : vector<16xi8>
   return %v : vector<16xi8>
 }
+
+// -----
+
+// The wide-table lookup is vpermi2ps, whose intrinsic takes the indices
+// between the table's halves.
+// CHECK-LABEL: func.func @pair_lanes
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpermi2var.ps.512"(%arg0, %arg2, %arg1) : (vector<16xf32>, vector<16xi32>, vector<16xf32>) -> vector<16xf32>
+func.func @pair_lanes(%lo: vector<16xf32>, %hi: vector<16xf32>, %i: vector<16xi32>) -> vector<16xf32> {
+  %v = onebit.pair_lane_lookup %lo, %hi, %i : vector<16xf32>, vector<16xi32>
+  return %v : vector<16xf32>
+}
+
+// -----
+
+func.func @pair_lanes_avx2(%lo: vector<8xf32>, %hi: vector<8xf32>, %i: vector<8xi32>) -> vector<8xf32> {
+  // expected-error @+1 {{has no x86 instruction for 'vector<8xf32>' (vpermi2ps takes 16 lanes, AVX-512)}}
+  %v = onebit.pair_lane_lookup %lo, %hi, %i : vector<8xf32>, vector<8xi32>
+  return %v : vector<8xf32>
+}

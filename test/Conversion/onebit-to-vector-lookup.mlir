@@ -75,9 +75,36 @@ func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32
 // CHECK:   arith.mulf {{.*}} : vector<8xf32>
 // CHECK:   vector.transfer_write {{.*}} : vector<8xf32>, memref<2x3xf32>
 
+// AVX-512 takes the wide-table kernel: one 32-entry table (two vectors) per
+// group of 3 inputs holds all 27 sums a group's trits select, and the
+// weights are group codes, 6 of 5 bits to a word (K = 40 is 3 words of 18
+// inputs, 18 groups; N = 3 one block of 64 channels). Rows go in tiles of 4
+// that share each word, then one at a time: one lookup and one add per
+// group and vector of channels, a shift by 5 between groups, no multiply.
+
 // W64-LABEL: func.func @float_layer
-// W64: arith.constant dense_resource<ternary_plane_words> : tensor<1x2x2x64xi32>
-// W64: onebit.lane_lookup {{.*}} : vector<16xf32>, vector<16xi32>
+// W64: arith.constant dense_resource<ternary_group_codes> : tensor<1x3x64xi32>
+// W64: memref.alloc() : memref<2x18x32xf32>
+// W64: scf.parallel
+// W64:   scf.for
+// W64:     arith.negf
+// W64-COUNT-6: arith.select
+// W64:     vector.store {{.*}} : memref<2x18x32xf32>, vector<16xf32>
+// W64:     vector.store {{.*}} : memref<2x18x32xf32>, vector<16xf32>
+// W64: scf.parallel
+// W64:   scf.for
+// W64:     scf.for {{.*}} iter_args({{(%[a-z0-9_]+ = %[a-z0-9_]+, ){15}%[a-z0-9_]+ = }}%{{[a-z0-9_]+}}) -> (vector<16xf32>
+// W64-NOT:   arith.mulf
+// W64:       vector.load {{.*}} : memref<1x3x64xi32>, vector<16xi32>
+// W64:       onebit.pair_lane_lookup {{.*}} : vector<16xf32>, vector<16xi32>
+// W64-NEXT:  arith.addf
+// W64:       arith.shrui
+// W64:     scf.yield
+// W64:   scf.for
+// W64:     scf.for {{.*}} iter_args({{(%[a-z0-9_]+ = %[a-z0-9_]+, ){3}%[a-z0-9_]+ = }}%{{[a-z0-9_]+}}) -> (vector<16xf32>
+// W64:       onebit.pair_lane_lookup
+// W64:   arith.mulf {{.*}} : vector<16xf32>
+// W64:   vector.transfer_write {{.*}} : vector<16xf32>, memref<2x3xf32>
 func.func @float_layer(%x: tensor<2x40xf32>) -> tensor<2x3xf32> {
   %y = onebit.ternary_linear %x {
          packed_weights = dense<0> : tensor<3x2x5xi8>,
@@ -97,6 +124,17 @@ func.func @float_layer(%x: tensor<2x40xf32>) -> tensor<2x3xf32> {
 // CHECK: onebit.lane_lookup
 // CHECK-NOT: arith.subf
 // CHECK: vector.transfer_write
+
+// With the wide tables a sign group is 5 inputs (32 sums; K = 9 is one word
+// of 30 inputs, 6 groups).
+
+// W64-LABEL: func.func @sign_layer
+// W64: arith.constant dense_resource<sign_group_codes> : tensor<1x1x64xi32>
+// W64: memref.alloc() : memref<1x6x32xf32>
+// W64-COUNT-5: arith.negf
+// W64: onebit.pair_lane_lookup
+// W64-NOT: arith.subf
+// W64: vector.transfer_write
 func.func @sign_layer(%x: tensor<1x9xf32>) -> tensor<1x2xf32> {
   %y = onebit.sign_linear %x {packed_signs = dense<[[5, 0], [1, 1]]> : tensor<2x2xi8>,
          h = dense<[0.5, 2.0]> : tensor<2xf32>}

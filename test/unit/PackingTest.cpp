@@ -276,4 +276,56 @@ TEST(PlaneWordsTest, EveryWeightRecoverable) {
     }
 }
 
+TEST(GroupCodeWordsTest, HandWorkedWords) {
+  // 2 channels of 20 ternary inputs in blocks of 2: chunks of 18 inputs (6
+  // groups of 3), so inputs 18 and 19 are the second chunk's first group,
+  // padded with a zero weight (digit 1).
+  std::vector<int8_t> trits(2 * 20, 0);
+  trits[0 * 20 + 0] = 1;   // channel 0, group 0: digits (2, 1, 1) = 2 + 3 + 9
+  trits[0 * 20 + 5] = -1;  // channel 0, group 1: digits (1, 1, 0) = 1 + 3
+  trits[1 * 20 + 19] = -1; // channel 1, chunk 1: digits (1, 0, 1) = 1 + 9
+  std::vector<uint32_t> words = packGroupCodeWords(trits.data(), 2, 20, 2,
+                                                   /*ternary=*/true);
+  uint32_t zeros = 0; // every group of zero weights: code 13 in each field
+  for (int t = 0; t < 6; ++t)
+    zeros |= 13u << (5 * t);
+  auto with = [&](uint32_t word, int t, uint32_t code) {
+    return (word & ~(31u << (5 * t))) | code << (5 * t);
+  };
+  const std::vector<uint32_t> want = {
+      with(with(zeros, 0, 14), 1, 4), zeros, // chunk 0: channels 0, 1
+      zeros, with(zeros, 0, 10)};            // chunk 1
+  EXPECT_EQ(words, want);
+}
+
+TEST(GroupCodeWordsTest, EveryWeightRecoverable) {
+  for (auto [rows, cols] : kOddShapes)
+    for (bool ternary : {true, false}) {
+      std::vector<int8_t> trits = randomTrits(rows * cols, 17);
+      if (!ternary)
+        for (int8_t &t : trits)
+          t = t >= 0 ? 1 : -1;
+      const int64_t lanes = 32, group = groupCodeInputs(ternary);
+      std::vector<uint32_t> words =
+          packGroupCodeWords(trits.data(), rows, cols, lanes, ternary);
+      int64_t chunks = (cols + 6 * group - 1) / (6 * group);
+      ASSERT_EQ(words.size(),
+                size_t((rows + lanes - 1) / lanes * chunks * lanes));
+      for (int64_t n = 0; n < rows; ++n)
+        for (int64_t k = 0; k < cols; ++k) {
+          int64_t g = k / group;
+          uint32_t code = words[(n / lanes * chunks + g / 6) * lanes +
+                                n % lanes] >>
+                              (5 * (g % 6)) &
+                          31u;
+          ASSERT_LT(code, ternary ? 27u : 32u);
+          int digit = 0;
+          for (int64_t i = 0; i <= k % group; ++i, code /= ternary ? 3 : 2)
+            digit = code % (ternary ? 3 : 2);
+          int w = ternary ? digit - 1 : 2 * digit - 1;
+          ASSERT_EQ(w, trits[n * cols + k]) << rows << "x" << cols;
+        }
+    }
+}
+
 } // namespace

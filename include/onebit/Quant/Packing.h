@@ -87,6 +87,30 @@ std::vector<uint32_t> packPlaneWords(const int8_t *trits, int64_t rows,
                                      int64_t cols, int64_t blockChannels,
                                      int planes);
 
+/// Bits per group code of the wide-table float kernel, and codes per 32-bit
+/// word (6 codes in bits 0..29; bits 30 and 31 are zero).
+constexpr int64_t kGroupCodeBits = 5;
+constexpr int64_t kGroupCodesPerWord = 6;
+
+/// Inputs per group code: 3 trits (27 codes) or 5 signs (32 codes), the most
+/// whose sums one 32-entry table holds.
+constexpr int64_t groupCodeInputs(bool ternary) { return ternary ? 3 : 5; }
+
+/// Weights (rows x cols) as 32-bit words of group codes for the wide-table
+/// float kernel, for blocks of `blockChannels` output channels: words
+/// [ceil(rows / blockChannels)][ceil(cols / (6 g))][blockChannels], g =
+/// groupCodeInputs(ternary). Bits 5t..5t+4 of word [b][c][j] hold the code
+/// of group 6c + t of channel n = b * blockChannels + j, whose weights are
+/// w_i = weight (n, g (6c + t) + i):
+///   ternary (`trits` in {-1, 0, 1}): code = sum_i (w_i + 1) 3^i, in 0..26
+///   signs (`trits` in {-1, 1}):      code = sum_i [w_i > 0] 2^i, in 0..31
+/// so shifting a word right by 5 brings the next group's code to its low
+/// bits. Inputs past `cols` are weight 0 (ternary) or -1 (signs); channels
+/// past `rows` are zero words.
+std::vector<uint32_t> packGroupCodeWords(const int8_t *trits, int64_t rows,
+                                         int64_t cols, int64_t blockChannels,
+                                         bool ternary);
+
 } // namespace onebit::quant
 
 #endif // ONEBIT_QUANT_PACKING_H

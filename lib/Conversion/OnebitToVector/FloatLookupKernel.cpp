@@ -17,6 +17,10 @@
 // to a 32-bit word per channel, shifted right by 3 between lookups, since
 // the permute reads only the low bits of each lane.
 //
+// Where the target has AVX-512's two-source permute, the patterns here pick
+// the wide-table kernel instead (WideFloatLookupKernel.cpp): one lookup per
+// group of 3 trits or 5 signs.
+//
 // Schedule: threads over blocks of 4 vectors of channels (32 with AVX2, 64
 // with AVX-512), 4 independent accumulators; inside, row after row, each
 // row's walk over K reading the block's words from cache after the first.
@@ -26,9 +30,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LookupTableKernel.h"
+#include "FloatLookupKernel.h"
 
-#include "onebit/Conversion/LinearLayerUtils.h"
 #include "onebit/Dialect/OnebitOps.h"
 #include "onebit/Dialect/PackedWeights.h"
 #include "onebit/Quant/Packing.h"
@@ -57,14 +60,6 @@ constexpr int64_t kVectorsPerBlock = 4;
 Value indexConstant(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
 }
-
-/// The layer's buffers (x: M x K f32), and the kernel's own.
-struct FloatLookupOperands : LowBitLayer {
-  Value words;  // blocks x chunks x planes x channels-per-block i32
-  Value tables; // M x groups x 8 f32
-  Value out;    // M x N f32
-  int64_t chunks = 0;
-};
 
 /// tables[m, g, :] for every row m and group g (see the file comment).
 void emitTables(ImplicitLocOpBuilder &b, const FloatLookupOperands &ops) {
@@ -127,9 +122,6 @@ void emitProducts(ImplicitLocOpBuilder &b, const LookupTableIsa &isa,
   auto floats = VectorType::get({lanes}, b.getF32Type());
   auto words = VectorType::get({lanes}, b.getI32Type());
   auto entries = VectorType::get({kEntries}, b.getF32Type());
-  bool perTensorScale =
-      ops.scale && cast<MemRefType>(ops.scale.getType()).getDimSize(0) == 1 &&
-      ops.outFeatures != 1;
   Value zero = indexConstant(b, 0), one = indexConstant(b, 1);
   Value rows = memref::DimOp::create(b, ops.x, 0);
   SmallVector<int64_t> widen;
@@ -145,7 +137,6 @@ void emitProducts(ImplicitLocOpBuilder &b, const LookupTableIsa &isa,
             bb, DenseElementsAttr::get(words, bb.getI32IntegerAttr(kGroup)));
         Value zeros = arith::ConstantOp::create(
             bb, DenseElementsAttr::get(floats, bb.getF32FloatAttr(0)));
-        Value zeroF = arith::ConstantOp::create(bb, bb.getF32FloatAttr(0));
         scf::ForOp::create(
             bb, loc, zero, rows, one, ValueRange{},
             [&](OpBuilder &rowBuilder, Location rloc, Value m, ValueRange) {
@@ -200,36 +191,47 @@ void emitProducts(ImplicitLocOpBuilder &b, const LookupTableIsa &isa,
                     arith::MulIOp::create(rb, block,
                                           indexConstant(rb, blockChannels)),
                     indexConstant(rb, v * lanes));
-                Value y = chunkLoop.getResult(v);
-                if (ops.scale) {
-                  Value scale =
-                      perTensorScale
-                          ? vector::BroadcastOp::create(
-                                rb, floats,
-                                memref::LoadOp::create(rb, ops.scale,
-                                                       ValueRange{zero}))
-                                .getResult()
-                          : vector::TransferReadOp::create(
-                                rb, floats, ops.scale, ValueRange{n}, zeroF,
-                                ArrayRef<bool>{false})
-                                .getResult();
-                  y = arith::MulFOp::create(rb, y, scale);
-                }
-                if (ops.bias)
-                  y = arith::AddFOp::create(
-                      rb, y,
-                      vector::TransferReadOp::create(rb, floats, ops.bias,
-                                                     ValueRange{n}, zeroF,
-                                                     ArrayRef<bool>{false}));
-                vector::TransferWriteOp::create(rb, y, ops.out,
-                                                ValueRange{m, n},
-                                                ArrayRef<bool>{false});
+                storeFloatOutputs(rb, ops, chunkLoop.getResult(v), m, n);
               }
               scf::YieldOp::create(rb);
             });
         scf::ReduceOp::create(bb, loc);
       });
 }
+
+} // namespace
+
+void onebit::storeFloatOutputs(ImplicitLocOpBuilder &b,
+                               const FloatLookupOperands &ops, Value y,
+                               Value m, Value n) {
+  auto floats = cast<VectorType>(y.getType());
+  Value zeroF = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+  if (ops.scale) {
+    bool perTensor = cast<MemRefType>(ops.scale.getType()).getDimSize(0) == 1 &&
+                     ops.outFeatures != 1;
+    Value scale =
+        perTensor
+            ? vector::BroadcastOp::create(
+                  b, floats,
+                  memref::LoadOp::create(b, ops.scale,
+                                         ValueRange{indexConstant(b, 0)}))
+                  .getResult()
+            : vector::TransferReadOp::create(b, floats, ops.scale,
+                                             ValueRange{n}, zeroF,
+                                             ArrayRef<bool>{false})
+                  .getResult();
+    y = arith::MulFOp::create(b, y, scale);
+  }
+  if (ops.bias)
+    y = arith::AddFOp::create(
+        b, y,
+        vector::TransferReadOp::create(b, floats, ops.bias, ValueRange{n},
+                                       zeroF, ArrayRef<bool>{false}));
+  vector::TransferWriteOp::create(b, y, ops.out, ValueRange{m, n},
+                                  ArrayRef<bool>{false});
+}
+
+namespace {
 
 /// The layer's weights as trits, N x K.
 template <typename LayerOp>
@@ -273,21 +275,32 @@ struct LayerToFloatLookupTables : OpConversionPattern<LayerOp> {
       return rewriter.notifyMatchFailure(op, "packed weights not readable");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     int64_t rows = op.getOutFeatures(), cols = op.getInFeatures();
-    int64_t blockChannels = kVectorsPerBlock * isa.floatLanes;
+    // The layout is the kernel's: group codes for the wide tables, plane
+    // words for the 8-entry ones.
+    bool wide = isa.pairPermute;
+    int64_t blockChannels =
+        wide ? wideBlockChannels(isa) : kVectorsPerBlock * isa.floatLanes;
     int planes = ternary ? 2 : 1;
+    int64_t chunkInputs =
+        wide ? quant::groupCodeInputs(ternary) * quant::kGroupCodesPerWord
+             : quant::kPlaneWordInputs;
     std::vector<uint32_t> words =
-        quant::packPlaneWords(trits->data(), rows, cols, blockChannels, planes);
+        wide ? quant::packGroupCodeWords(trits->data(), rows, cols,
+                                         blockChannels, ternary)
+             : quant::packPlaneWords(trits->data(), rows, cols, blockChannels,
+                                     planes);
     int64_t blocks = llvm::divideCeil(rows, blockChannels);
-    int64_t chunks = llvm::divideCeil(cols, quant::kPlaneWordInputs);
+    int64_t chunks = llvm::divideCeil(cols, chunkInputs);
     // The words as i32: the blob is host-endian, as the code reads it.
-    auto wordsType = RankedTensorType::get({blocks, chunks, planes,
-                                            blockChannels},
-                                           b.getI32Type());
+    SmallVector<int64_t> wordsShape = {blocks, chunks, planes, blockChannels};
+    if (wide)
+      wordsShape = {blocks, chunks, blockChannels};
+    auto wordsType = RankedTensorType::get(wordsShape, b.getI32Type());
     ArrayRef<char> raw(reinterpret_cast<const char *>(words.data()),
                        words.size() * sizeof(uint32_t));
     std::string name =
         (op.getLayerName().value_or(ternary ? "ternary" : "sign") +
-         "_plane_words")
+         (wide ? "_group_codes" : "_plane_words"))
             .str();
     auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(raw);
     auto attr = DenseResourceElementsAttr::get(wordsType, name, std::move(blob));
@@ -300,11 +313,19 @@ struct LayerToFloatLookupTables : OpConversionPattern<LayerOp> {
     ops.words = readBuffer(b, op.getLoc(), wordsTensor);
     ops.chunks = chunks;
 
-    ops.tables = allocatePerRow(b, ops.x, {chunks * kGroupsPerWord, kEntries},
-                                b.getF32Type());
     ops.out = allocatePerRow(b, ops.x, {rows}, b.getF32Type());
-    emitTables(b, ops);
-    emitProducts(b, isa, ops);
+    if (wide) {
+      ops.tables = allocatePerRow(
+          b, ops.x, {chunks * quant::kGroupCodesPerWord, kWideTableEntries},
+          b.getF32Type());
+      emitWideTables(b, ops);
+      emitWideProducts(b, isa, ops);
+    } else {
+      ops.tables = allocatePerRow(b, ops.x, {chunks * kGroupsPerWord, kEntries},
+                                  b.getF32Type());
+      emitTables(b, ops);
+      emitProducts(b, isa, ops);
+    }
     replaceLayerWithOutput(rewriter, op, ops.out, adaptor.getInput());
     return success();
   }

@@ -52,9 +52,9 @@ using namespace onebit;
 
 std::optional<LookupTableIsa> onebit::lookupTableIsa(StringRef name) {
   if (name == "avx2")
-    return LookupTableIsa{"avx2", 32, 2, 8};
+    return LookupTableIsa{"avx2", 32, 2, 8, false};
   if (name == "avx512")
-    return LookupTableIsa{"avx512", 64, 4, 16};
+    return LookupTableIsa{"avx512", 64, 4, 16, true};
   return std::nullopt;
 }
 

@@ -4,7 +4,8 @@
 // differs between them is here: the vector width in bytes (the byte ops
 // onebit.byte_lookup and onebit.pair_sum become that width's intrinsics in
 // onebit-lower-byte-shuffles), and how many rows share a decoded vector of
-// codes (AVX2 has 16 vector registers, AVX-512 32).
+// codes (AVX2 has 16 vector registers, AVX-512 32), and whether the float
+// kernel can look up 32-entry tables (AVX-512's two-source permute).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ONEBIT_CONVERSION_ONEBITTOVECTOR_LOOKUPTABLEKERNEL_H
@@ -22,6 +23,7 @@ struct LookupTableIsa {
   int64_t lanes;      // bytes per vector
   int64_t rowTile;    // rows per tile (int8 kernel)
   int64_t floatLanes; // f32 lanes per vector (float kernel)
+  bool pairPermute;   // vpermi2ps: the float kernel's wide tables
 };
 
 /// "avx2" or "avx512"; nullopt for any other name.

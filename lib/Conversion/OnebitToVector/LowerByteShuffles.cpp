@@ -1,7 +1,8 @@
 //===- LowerByteShuffles.cpp - The byte ops to x86 intrinsics -------------===//
 //
-// onebit.byte_lookup, onebit.pair_sum and onebit.lane_lookup are exactly
-// vpshufb, vpmaddubsw and vpermps;
+// onebit.byte_lookup, onebit.pair_sum, onebit.lane_lookup and
+// onebit.pair_lane_lookup are exactly vpshufb, vpmaddubsw, vpermps and
+// vpermi2ps;
 // they stay dialect ops (Pure) through bufferization and become intrinsic
 // calls only here, on the way to LLVM.
 //
@@ -61,6 +62,21 @@ struct LowerByteShufflesPass
         int64_t lanes = lookup.getType().getNumElements();
         return replace(op, intrinsicFor(lanes * 4, "llvm.x86.avx2.permps",
                                         "llvm.x86.avx512.permvar.sf.512"));
+      }
+      if (auto lookup = dyn_cast<PairLaneLookupOp>(op)) {
+        if (lookup.getType().getNumElements() != 16) {
+          op->emitError("has no x86 instruction for ")
+              << lookup.getType() << " (vpermi2ps takes 16 lanes, AVX-512)";
+          return WalkResult::interrupt();
+        }
+        // The intrinsic takes (low, indices, high).
+        rewriter.setInsertionPoint(op);
+        auto call = LLVM::CallIntrinsicOp::create(
+            rewriter, op->getLoc(), lookup.getType(),
+            rewriter.getStringAttr("llvm.x86.avx512.vpermi2var.ps.512"),
+            ValueRange{lookup.getLow(), lookup.getIndices(), lookup.getHigh()});
+        rewriter.replaceOp(op, call.getResults());
+        return WalkResult::advance();
       }
       if (auto pairs = dyn_cast<PairSumOp>(op))
         return replace(op,

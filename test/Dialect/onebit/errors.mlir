@@ -357,3 +357,19 @@ func.func @quantized_bias(%x: tensor<2x8xf32>, %q: tensor<3x8xi8>, %s: tensor<3x
   %0 = onebit.quantized_linear %x, %q, %s bias %b {bits = 8 : i64} : tensor<2x8xf32>, tensor<3x8xi8>, tensor<3xf32>, tensor<4xf32> -> tensor<2x3xf32>
   return
 }
+
+// -----
+
+func.func @pair_lane_lookup_lanes(%t: vector<16xf32>, %i: vector<8xi32>) -> vector<16xf32> {
+  // expected-error @+1 {{table halves and indices must have one lane count, got 16 and 8}}
+  %v = onebit.pair_lane_lookup %t, %t, %i : vector<16xf32>, vector<8xi32>
+  return %v : vector<16xf32>
+}
+
+// -----
+
+func.func @pair_lane_lookup_power_of_two(%t: vector<6xf32>, %i: vector<6xi32>) -> vector<6xf32> {
+  // expected-error @+1 {{needs a power-of-2 lane count, got 6}}
+  %v = onebit.pair_lane_lookup %t, %t, %i : vector<6xf32>, vector<6xi32>
+  return %v : vector<6xf32>
+}

@@ -49,11 +49,14 @@ func.func @sign(%x: tensor<1x2x3xf32>, %v: tensor<3xf32>, %b: tensor<2xf32>) -> 
 // CHECK: onebit.byte_lookup %arg0, %arg1 : vector<32xi8>
 // CHECK: onebit.pair_sum %arg0, %{{.*}} : vector<32xi8> -> vector<16xi16>
 // CHECK: onebit.lane_lookup %arg2, %arg3 : vector<8xf32>, vector<8xi32>
-func.func @byte_ops(%t: vector<32xi8>, %i: vector<32xi8>, %f: vector<8xf32>, %w: vector<8xi32>) -> (vector<16xi16>, vector<8xf32>) {
+// CHECK: onebit.pair_lane_lookup %arg4, %arg5, %arg6 : vector<16xf32>, vector<16xi32>
+func.func @byte_ops(%t: vector<32xi8>, %i: vector<32xi8>, %f: vector<8xf32>, %w: vector<8xi32>,
+                    %lo: vector<16xf32>, %hi: vector<16xf32>, %j: vector<16xi32>) -> (vector<16xi16>, vector<8xf32>, vector<16xf32>) {
   %v = onebit.byte_lookup %t, %i : vector<32xi8>
   %s = onebit.pair_sum %t, %v : vector<32xi8> -> vector<16xi16>
   %l = onebit.lane_lookup %f, %w : vector<8xf32>, vector<8xi32>
-  return %s, %l : vector<16xi16>, vector<8xf32>
+  %p = onebit.pair_lane_lookup %lo, %hi, %j : vector<16xf32>, vector<16xi32>
+  return %s, %l, %p : vector<16xi16>, vector<8xf32>, vector<16xf32>
 }
 
 // CHECK-LABEL: func.func @quantized
