@@ -3,6 +3,8 @@
 // RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=skylake-avx512 --lookup-tables=none -o - | FileCheck %s --check-prefix=LINALG16
 // RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=haswell --lookup-tables=none -o - | FileCheck %s --check-prefix=LINALG8
 // RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=haswell -o - | FileCheck %s --check-prefix=LOOKUP
+// RUN: onebit-compile %s --quantize=absmean --emit=linalg --mcpu=skylake-avx512 -o - | FileCheck %s --check-prefix=LOOKUP512
+// RUN: onebit-compile %s --quantize=absmean --emit=llvm --mcpu=skylake-avx512 -o - | FileCheck %s --check-prefix=LLVM512
 // RUN: onebit-compile %s --quantize=none --emit=onebit -o - | FileCheck %s --check-prefix=NONE
 // RUN: onebit-compile %s --emit=llvm -o - | FileCheck %s --check-prefix=LLVM
 
@@ -14,6 +16,10 @@
 // LINALG8: vector.bitcast %{{.*}} : vector<1xi8> to vector<8xi1>
 // By default, a CPU with AVX2 takes the table-lookup kernel.
 // LOOKUP: onebit.lane_lookup %{{.*}} : vector<8xf32>, vector<8xi32>
+// and a CPU with AVX-512BW the 512-bit one, its 32-entry tables looked up
+// by vpermi2ps.
+// LOOKUP512: onebit.pair_lane_lookup %{{.*}} : vector<16xf32>, vector<16xi32>
+// LLVM512: call <16 x float> @llvm.x86.avx512.vpermi2var.ps.512(
 
 // NONE-COUNT-2: onebit.linear
 

@@ -300,7 +300,8 @@ struct LowerToLinalgPass
     ConversionTarget target(getContext());
     target.addIllegalDialect<OnebitDialect>();
     // Run-time checks and the kernels' byte ops are lowered later.
-    target.addLegalOp<CheckOp, ByteLookupOp, PairSumOp, LaneLookupOp>();
+    target.addLegalOp<CheckOp, ByteLookupOp, PairSumOp, LaneLookupOp,
+                      PairLaneLookupOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateOnebitToLinalgPatterns(patterns);
