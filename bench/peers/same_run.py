@@ -15,7 +15,8 @@ cases) in any round.
 onebit's layers are the ones `ninja onebit-bench` compiles into
 BUILD/bench/models (exactly ternary weights, --quantize=absmean):
 ternary_a8 takes int8 activations (BitNet's W1.58A8, the same arithmetic as
-TQ2_0's q8_K activations), ternary keeps float activations. Cold runs cycle
+TQ2_0's q8_K activations), ternary keeps float activations, sign is a
+OneBit sign layer (--quantize=svid, 1 bit per weight) with float ones. Cold runs cycle
 through weight copies of more than twice the last-level cache, read from
 sysfs, in both harnesses.
 
@@ -34,7 +35,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import ggml_layers as peer  # noqa: E402
 
 ROOT = peer.ROOT
-ONEBIT_PATHS = ("ternary_a8", "ternary")
+ONEBIT_PATHS = ("ternary_a8", "ternary", "sign")
 
 
 def last_level_cache_bytes():
@@ -196,9 +197,10 @@ def main():
     print()
     tq = args.types[0]
     header = ["N x K", "M", "T", "onebit A8 hot µs", "onebit A8 cold µs",
-              "onebit float-act hot µs", f"{tq} hot µs", f"{tq} cold µs",
+              "onebit float-act hot µs", "onebit sign hot µs",
+              f"{tq} hot µs", f"{tq} cold µs",
               f"{tq} / A8 hot", f"{tq} / A8 cold", f"{tq} / float-act hot",
-              "A8 cold roof", f"{tq} cold roof"]
+              f"{tq} / sign hot", "A8 cold roof", f"{tq} cold roof"]
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * 3 + " ---: |" * (len(header) - 3))
     rows = []
@@ -208,6 +210,7 @@ def main():
             for t in threads:
                 a8 = ("onebit", "ternary_a8", shape, m, t)
                 fl = ("onebit", "ternary", shape, m, t)
+                sg = ("onebit", "sign", shape, m, t)
                 gg = ("ggml", tq, shape, m, t)
                 roofs = []
                 for key, bits in ((a8, 2.0), (gg, 2.0625)):
@@ -216,10 +219,12 @@ def main():
                                  if m == 1 and cold and stream.get(t) else "")
                 print(f"| {shape} | {m} | {t} | {us(a8 + ('hot',))} "
                       f"| {us(a8 + ('cold',))} | {us(fl + ('hot',))} "
+                      f"| {us(sg + ('hot',))} "
                       f"| {us(gg + ('hot',))} | {us(gg + ('cold',))} "
                       f"| {ratio(gg + ('hot',), a8 + ('hot',))} "
                       f"| {ratio(gg + ('cold',), a8 + ('cold',))} "
                       f"| {ratio(gg + ('hot',), fl + ('hot',))} "
+                      f"| {ratio(gg + ('hot',), sg + ('hot',))} "
                       f"| {roofs[0]} | {roofs[1]} |")
     out = args.json or build / "bench" / "results" / "same_run.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,6 @@ Value indexConstant(ImplicitLocOpBuilder &b, int64_t value) {
 void emitTables(ImplicitLocOpBuilder &b, const FloatLookupOperands &ops) {
   auto entries = VectorType::get({kEntries}, b.getF32Type());
   auto maskType = VectorType::get({kEntries}, b.getI1Type());
-  auto threeType = VectorType::get({4}, b.getF32Type());
   Value masks[kGroup];
   for (int64_t i = 0; i < kGroup; ++i) {
     SmallVector<bool> bits;
@@ -76,40 +75,25 @@ void emitTables(ImplicitLocOpBuilder &b, const FloatLookupOperands &ops) {
   }
   Value zeros = arith::ConstantOp::create(
       b, DenseElementsAttr::get(entries, b.getF32FloatAttr(0)));
-  Value zeroF = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
-  Value zero = indexConstant(b, 0), one = indexConstant(b, 1);
-  Value rows = memref::DimOp::create(b, ops.x, 0);
-  int64_t groups = cast<MemRefType>(ops.tables.getType()).getDimSize(1);
-  scf::ParallelOp::create(
-      b, b.getLoc(), ValueRange{zero}, ValueRange{rows}, ValueRange{one},
-      [&](OpBuilder &pb, Location loc, ValueRange ivs) {
-        ImplicitLocOpBuilder rb(loc, pb);
-        Value m = ivs[0];
-        scf::ForOp::create(
-            rb, loc, zero, indexConstant(rb, groups), one, ValueRange{},
-            [&](OpBuilder &fb, Location floc, Value g, ValueRange) {
-              ImplicitLocOpBuilder gb(floc, fb);
-              Value k = arith::MulIOp::create(gb, g, indexConstant(gb, kGroup));
-              // Inputs past K read as 0 and add nothing.
-              Value three = vector::TransferReadOp::create(
-                  gb, threeType, ops.x, ValueRange{m, k}, zeroF,
-                  ArrayRef<bool>{false});
-              Value table = zeros;
-              for (int64_t i = 0; i < kGroup; ++i) {
-                Value xi = vector::BroadcastOp::create(
-                    gb, entries, vector::ExtractOp::create(gb, three, i));
-                Value other =
-                    ops.ternary ? zeros : arith::NegFOp::create(gb, xi);
-                table = arith::AddFOp::create(
-                    gb, table,
-                    arith::SelectOp::create(gb, masks[i], xi, other));
-              }
-              vector::StoreOp::create(gb, table, ops.tables,
-                                      ValueRange{m, g, zero});
-              scf::YieldOp::create(gb);
-            });
-        scf::ReduceOp::create(rb, loc);
-      });
+  forEachRowGroup(b, ops, kGroup,
+                  [&](ImplicitLocOpBuilder &gb, Value m, Value g,
+                      Value inputs) {
+                    Value table = zeros;
+                    for (int64_t i = 0; i < kGroup; ++i) {
+                      Value xi = vector::BroadcastOp::create(
+                          gb, entries,
+                          vector::ExtractOp::create(gb, inputs, i));
+                      Value other = ops.ternary
+                                        ? zeros
+                                        : arith::NegFOp::create(gb, xi);
+                      table = arith::AddFOp::create(
+                          gb, table,
+                          arith::SelectOp::create(gb, masks[i], xi, other));
+                    }
+                    vector::StoreOp::create(
+                        gb, table, ops.tables,
+                        ValueRange{m, g, indexConstant(gb, 0)});
+                  });
 }
 
 /// out[m, n] for all rows and the block's channels.
@@ -229,6 +213,38 @@ void onebit::storeFloatOutputs(ImplicitLocOpBuilder &b,
                                        zeroF, ArrayRef<bool>{false}));
   vector::TransferWriteOp::create(b, y, ops.out, ValueRange{m, n},
                                   ArrayRef<bool>{false});
+}
+
+void onebit::forEachRowGroup(
+    ImplicitLocOpBuilder &b, const FloatLookupOperands &ops, int64_t group,
+    llvm::function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)>
+        body) {
+  auto inputsType =
+      VectorType::get({int64_t(llvm::PowerOf2Ceil(group))}, b.getF32Type());
+  Value zeroF = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+  Value zero = indexConstant(b, 0), one = indexConstant(b, 1);
+  Value rows = memref::DimOp::create(b, ops.x, 0);
+  int64_t groups = cast<MemRefType>(ops.tables.getType()).getDimSize(1);
+  scf::ParallelOp::create(
+      b, b.getLoc(), ValueRange{zero}, ValueRange{rows}, ValueRange{one},
+      [&](OpBuilder &pb, Location loc, ValueRange ivs) {
+        ImplicitLocOpBuilder rb(loc, pb);
+        Value m = ivs[0];
+        scf::ForOp::create(
+            rb, loc, zero, indexConstant(rb, groups), one, ValueRange{},
+            [&](OpBuilder &fb, Location floc, Value g, ValueRange) {
+              ImplicitLocOpBuilder gb(floc, fb);
+              Value k = arith::MulIOp::create(gb, g, indexConstant(gb, group));
+              // Inputs past K read as 0 and add nothing, whatever the
+              // weights' code.
+              Value inputs = vector::TransferReadOp::create(
+                  gb, inputsType, ops.x, ValueRange{m, k}, zeroF,
+                  ArrayRef<bool>{false});
+              body(gb, m, g, inputs);
+              scf::YieldOp::create(gb);
+            });
+        scf::ReduceOp::create(rb, loc);
+      });
 }
 
 namespace {

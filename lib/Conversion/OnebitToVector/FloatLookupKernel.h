@@ -30,6 +30,16 @@ void storeFloatOutputs(mlir::ImplicitLocOpBuilder &b,
                        const FloatLookupOperands &ops, mlir::Value y,
                        mlir::Value m, mlir::Value n);
 
+/// body(builder, m, g, inputs) for every row m of x and group g of
+/// `group` inputs (one per row of ops.tables), in parallel over rows;
+/// `inputs` holds x[m, g * group ...] in its first `group` lanes, 0 past K.
+void forEachRowGroup(
+    mlir::ImplicitLocOpBuilder &b, const FloatLookupOperands &ops,
+    int64_t group,
+    llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value,
+                            mlir::Value, mlir::Value)>
+        body);
+
 /// Entries of a wide table: two vectors of 16 f32.
 constexpr int64_t kWideTableEntries = 32;
 

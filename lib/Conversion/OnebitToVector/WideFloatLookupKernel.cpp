@@ -75,7 +75,6 @@ void onebit::emitWideTables(ImplicitLocOpBuilder &b,
   int64_t group = quant::groupCodeInputs(ops.ternary);
   auto half = VectorType::get({kHalf}, b.getF32Type());
   auto maskType = VectorType::get({kHalf}, b.getI1Type());
-  auto inputsType = VectorType::get({group == 3 ? 4 : 8}, b.getF32Type());
   // plus[h][i] / minus[h][i]: the lanes of half h whose digit i is +1 / -1.
   SmallVector<Value> plus[2], minus[2];
   for (int64_t h = 0; h < 2; ++h)
@@ -93,46 +92,28 @@ void onebit::emitWideTables(ImplicitLocOpBuilder &b,
     }
   Value zeros = arith::ConstantOp::create(
       b, DenseElementsAttr::get(half, b.getF32FloatAttr(0)));
-  Value zeroF = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
-  Value zero = indexConstant(b, 0), one = indexConstant(b, 1);
-  Value rows = memref::DimOp::create(b, ops.x, 0);
-  int64_t groups = cast<MemRefType>(ops.tables.getType()).getDimSize(1);
-  scf::ParallelOp::create(
-      b, b.getLoc(), ValueRange{zero}, ValueRange{rows}, ValueRange{one},
-      [&](OpBuilder &pb, Location loc, ValueRange ivs) {
-        ImplicitLocOpBuilder rb(loc, pb);
-        Value m = ivs[0];
-        scf::ForOp::create(
-            rb, loc, zero, indexConstant(rb, groups), one, ValueRange{},
-            [&](OpBuilder &fb, Location floc, Value g, ValueRange) {
-              ImplicitLocOpBuilder gb(floc, fb);
-              Value k = arith::MulIOp::create(gb, g, indexConstant(gb, group));
-              // Inputs past K read as 0 and add nothing, whatever the code.
-              Value inputs = vector::TransferReadOp::create(
-                  gb, inputsType, ops.x, ValueRange{m, k}, zeroF,
-                  ArrayRef<bool>{false});
-              Value tables[2] = {zeros, zeros};
-              for (int64_t i = 0; i < group; ++i) {
-                Value xi = vector::BroadcastOp::create(
-                    gb, half, vector::ExtractOp::create(gb, inputs, i));
-                Value negated = arith::NegFOp::create(gb, xi);
-                for (int64_t h = 0; h < 2; ++h) {
-                  Value term = arith::SelectOp::create(
-                      gb, plus[h][i], xi,
-                      ops.ternary ? arith::SelectOp::create(gb, minus[h][i],
-                                                            negated, zeros)
-                                        .getResult()
-                                  : negated);
-                  tables[h] = arith::AddFOp::create(gb, tables[h], term);
-                }
-              }
-              for (int64_t h = 0; h < 2; ++h)
-                vector::StoreOp::create(
-                    gb, tables[h], ops.tables,
-                    ValueRange{m, g, indexConstant(gb, h * kHalf)});
-              scf::YieldOp::create(gb);
-            });
-        scf::ReduceOp::create(rb, loc);
+  forEachRowGroup(
+      b, ops, group,
+      [&](ImplicitLocOpBuilder &gb, Value m, Value g, Value inputs) {
+        Value tables[2] = {zeros, zeros};
+        for (int64_t i = 0; i < group; ++i) {
+          Value xi = vector::BroadcastOp::create(
+              gb, half, vector::ExtractOp::create(gb, inputs, i));
+          Value negated = arith::NegFOp::create(gb, xi);
+          for (int64_t h = 0; h < 2; ++h) {
+            Value term = arith::SelectOp::create(
+                gb, plus[h][i], xi,
+                ops.ternary
+                    ? arith::SelectOp::create(gb, minus[h][i], negated, zeros)
+                          .getResult()
+                    : negated);
+            tables[h] = arith::AddFOp::create(gb, tables[h], term);
+          }
+        }
+        for (int64_t h = 0; h < 2; ++h)
+          vector::StoreOp::create(
+              gb, tables[h], ops.tables,
+              ValueRange{m, g, indexConstant(gb, h * kHalf)});
       });
 }
 
