@@ -34,8 +34,15 @@
 // CHECK:   arith.addf {{.*}} : vector<8xf32>
 // CHECK:   vector.transfer_write {{.*}} : vector<8xf32>, memref<2x3xf32>
 
+// With AVX-512 a block is 64 channels, tiles 4 rows; single rows (here
+// both: M = 2) prefetch their codes a page ahead, clamped to the last row
+// of codes, two 64-byte rows a step.
 // W64-LABEL: func.func @int8_layer
 // W64: arith.constant dense_resource<fc_lookup_codes> : tensor<1x10x64xi8>
+// W64: memref.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : memref<1x10x64xi8> into memref<10x64xi8>
+// W64: arith.minui %{{.*}}, %c9
+// W64: memref.prefetch %{{.*}}, read, locality<3>, data : memref<10x64xi8>
+// W64: memref.prefetch %{{.*}}, read, locality<3>, data : memref<10x64xi8>
 // W64: onebit.byte_lookup {{.*}} : vector<64xi8>
 // W64: onebit.pair_sum {{.*}} : vector<64xi8> -> vector<32xi16>
 func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
@@ -79,8 +86,9 @@ func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32
 // group of 3 inputs holds all 27 sums a group's trits select, and the
 // weights are group codes, 6 of 5 bits to a word (K = 40 is 3 words of 18
 // inputs, 18 groups; N = 3 one block of 64 channels). Rows go in tiles of 4
-// that share each word, then one at a time: one lookup and one add per
-// group and vector of channels, a shift by 5 between groups, no multiply.
+// that share each word, then one at a time, prefetching a page ahead (one
+// line per vector of words): one lookup and one add per group and vector of
+// channels, a shift by 5 between groups, no multiply.
 
 // W64-LABEL: func.func @float_layer
 // W64: arith.constant dense_resource<ternary_group_codes> : tensor<1x3x64xi32>
@@ -94,7 +102,7 @@ func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32
 // W64: scf.parallel
 // W64:   scf.for
 // W64:     scf.for {{.*}} iter_args({{(%[a-z0-9_]+ = %[a-z0-9_]+, ){15}%[a-z0-9_]+ = }}%{{[a-z0-9_]+}}) -> (vector<16xf32>
-// W64-NOT:   arith.mulf
+// W64-NOT:   {{arith.mulf|memref.prefetch}}
 // W64:       vector.load {{.*}} : memref<1x3x64xi32>, vector<16xi32>
 // W64:       onebit.pair_lane_lookup {{.*}} : vector<16xf32>, vector<16xi32>
 // W64-NEXT:  arith.addf
@@ -102,6 +110,7 @@ func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32
 // W64:     scf.yield
 // W64:   scf.for
 // W64:     scf.for {{.*}} iter_args({{(%[a-z0-9_]+ = %[a-z0-9_]+, ){3}%[a-z0-9_]+ = }}%{{[a-z0-9_]+}}) -> (vector<16xf32>
+// W64-COUNT-4: memref.prefetch %{{.*}}, read, locality<3>, data : memref<192xi32>
 // W64:       onebit.pair_lane_lookup
 // W64:   arith.mulf {{.*}} : vector<16xf32>
 // W64:   vector.transfer_write {{.*}} : vector<16xf32>, memref<2x3xf32>

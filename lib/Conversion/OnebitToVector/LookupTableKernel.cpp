@@ -70,6 +70,10 @@ constexpr int64_t kPairsPerTableStep = 16;
 constexpr int64_t kInputsPerStep = quant::kLookupStepInputs;
 /// Inputs a 16-bit sum takes before it is widened to 32 bits.
 constexpr int64_t kInputsPerChunk = 128;
+/// How far ahead a single row prefetches its codes: one 4 KiB page. On Zen 4
+/// at M = 1 (4096 x 4096, cold) 4 KiB took 15-20% less time than none,
+/// 2 KiB and 8 KiB less than 4 KiB, 16 KiB as long as none.
+constexpr int64_t kPrefetchBytes = 4096;
 
 struct Builder : ImplicitLocOpBuilder {
   using ImplicitLocOpBuilder::ImplicitLocOpBuilder;
@@ -236,12 +240,37 @@ SmallVector<Value> emitTileSums(Builder &b, const LookupTableIsa &isa,
   Value nibbleMask = b.splat(bytes, 15);
   Value four = b.splat(bytes, 4);
   Value zero = b.index(0);
+  auto codesType = cast<MemRefType>(ops.codes.getType());
+  int64_t linesPerBlock = codesType.getDimSize(1);
+  int64_t lastLine = codesType.getDimSize(0) * linesPerBlock - 1;
+  int64_t prefetchLines = kPrefetchBytes / lanes;
+  Value flatCodes;
+  if (numRows == 1)
+    flatCodes = memref::CollapseShapeOp::create(
+        b, ops.codes, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
 
   // One step: 8 inputs, two vectors of codes, 4 lookups per row and table.
   auto step = [&](Builder &sb, Value k, ValueRange sums) {
     Value pairOfGroups = arith::DivUIOp::create(sb, k, sb.index(4));
     Value group = arith::DivUIOp::create(sb, k, sb.index(2));
     SmallVector<Value> indices;
+    if (numRows == 1) {
+      // A single row reads a step's codes faster than the hardware
+      // prefetcher brings them from memory (which stops at page ends): ask
+      // for them a page ahead.
+      // A step reads 2 rows of `lanes` code bytes: 2 cache lines (AVX-512)
+      // or one.
+      for (int64_t v = 0; v < 2 * lanes / 64; ++v) {
+        Value line = arith::AddIOp::create(
+            sb, arith::MulIOp::create(sb, block, sb.index(linesPerBlock)),
+            arith::AddIOp::create(sb, pairOfGroups,
+                                  sb.index(prefetchLines + v)));
+        line = arith::MinUIOp::create(sb, line, sb.index(lastLine));
+        memref::PrefetchOp::create(sb, flatCodes, ValueRange{line, zero},
+                                   /*isWrite=*/false, /*localityHint=*/3,
+                                   /*isDataCache=*/true);
+      }
+    }
     for (int64_t v = 0; v < 2; ++v) {
       Value p = arith::AddIOp::create(sb, pairOfGroups, sb.index(v));
       Value codes = vector::LoadOp::create(sb, bytes, ops.codes,
