@@ -86,7 +86,8 @@ func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32
 // group of 3 inputs holds all 27 sums a group's trits select, and the
 // weights are group codes, 6 of 5 bits to a word (K = 40 is 3 words of 18
 // inputs, 18 groups; N = 3 one block of 64 channels). Rows go in tiles of 4
-// that share each word, then one at a time, prefetching a page ahead (one
+// that share each word, in panels of rows whose tables fit 8 MiB (2304
+// bytes a row here: 3640 rows), then one at a time, prefetching a page ahead (one
 // line per vector of words): one lookup and one add per group and vector of
 // channels, a shift by 5 between groups, no multiply.
 
@@ -99,7 +100,8 @@ func.func @int8_layer(%x: tensor<2x40xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32
 // W64-COUNT-6: arith.select
 // W64:     vector.store {{.*}} : memref<2x18x32xf32>, vector<16xf32>
 // W64:     vector.store {{.*}} : memref<2x18x32xf32>, vector<16xf32>
-// W64: scf.parallel
+// W64: scf.for {{.*}} step %c3640
+// W64:   scf.parallel
 // W64:   scf.for
 // W64:     scf.for {{.*}} iter_args({{(%[a-z0-9_]+ = %[a-z0-9_]+, ){15}%[a-z0-9_]+ = }}%{{[a-z0-9_]+}}) -> (vector<16xf32>
 // W64-NOT:   {{arith.mulf|memref.prefetch}}
