@@ -1,8 +1,9 @@
 //===- FloatLookupKernel.cpp - Table-lookup kernel, float activations -----===//
 //
 // The CPU kernel of `onebit.ternary_linear` with float activations and of
-// `onebit.sign_linear`, on x86 cores with a full-width lane permute (AVX2
-// vpermps on 8 lanes, AVX-512 on 16). It never multiplies by a weight: for
+// `onebit.sign_linear` on AVX2 cores, with their 8-lane permute (vpermps;
+// the code takes 16 lanes too, but AVX-512 targets take the wide-table
+// kernel named below). It never multiplies by a weight: for
 // every activation row and group of 3 inputs it builds a table of the 8 sums
 // a group's weights can select,
 //
@@ -21,8 +22,8 @@
 // the wide-table kernel instead (WideFloatLookupKernel.cpp): one lookup per
 // group of 3 trits or 5 signs.
 //
-// Schedule: threads over blocks of 4 vectors of channels (32 with AVX2, 64
-// with AVX-512), 4 independent accumulators; inside, row after row, each
+// Schedule: threads over blocks of 4 vectors of channels (32 with AVX2),
+// 4 independent accumulators; inside, row after row, each
 // row's walk over K reading the block's words from cache after the first.
 // The tables are built once per row before the product. The sums are in a
 // different order than the reference's, so results agree to float

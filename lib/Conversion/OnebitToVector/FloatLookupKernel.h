@@ -2,9 +2,9 @@
 //
 // What the two float-activation table-lookup kernels share: the layer's
 // buffers and the epilogue. FloatLookupKernel.cpp holds the patterns and the
-// kernel of 8-entry tables over 3-bit plane indices (any width with a lane
-// permute: AVX2, AVX-512); WideFloatLookupKernel.cpp the kernel of 32-entry
-// tables over 5-bit group codes, for AVX-512's two-source permute.
+// kernel of 8-entry tables over 3-bit plane indices (AVX2's vpermps);
+// WideFloatLookupKernel.cpp the kernel of 32-entry tables over 5-bit group
+// codes, for AVX-512's two-source permute.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ONEBIT_CONVERSION_ONEBITTOVECTOR_FLOATLOOKUPKERNEL_H

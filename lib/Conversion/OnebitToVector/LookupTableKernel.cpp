@@ -71,8 +71,8 @@ constexpr int64_t kInputsPerStep = quant::kLookupStepInputs;
 /// Inputs a 16-bit sum takes before it is widened to 32 bits.
 constexpr int64_t kInputsPerChunk = 128;
 /// How far ahead a single row prefetches its codes: one 4 KiB page. On Zen 4
-/// at M = 1 (4096 x 4096, cold) 4 KiB took 15-20% less time than none,
-/// 2 KiB and 8 KiB less than 4 KiB, 16 KiB as long as none.
+/// at M = 1 (4096 x 4096, cold) 4 KiB took 15-20% less time than none in
+/// every run; 2 KiB and 8 KiB saved less, or not every time; 16 KiB nothing.
 constexpr int64_t kPrefetchBytes = 4096;
 
 struct Builder : ImplicitLocOpBuilder {
@@ -257,9 +257,8 @@ SmallVector<Value> emitTileSums(Builder &b, const LookupTableIsa &isa,
     if (numRows == 1) {
       // A single row reads a step's codes faster than the hardware
       // prefetcher brings them from memory (which stops at page ends): ask
-      // for them a page ahead.
-      // A step reads 2 rows of `lanes` code bytes: 2 cache lines (AVX-512)
-      // or one.
+      // for them a page ahead. A step reads 2 rows of `lanes` code bytes:
+      // 2 cache lines (AVX-512) or one (AVX2).
       for (int64_t v = 0; v < 2 * lanes / 64; ++v) {
         Value line = arith::AddIOp::create(
             sb, arith::MulIOp::create(sb, block, sb.index(linesPerBlock)),
