@@ -22,8 +22,6 @@ import os
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 # The shapes of the issue, N x K (out x in): a 2.4B-parameter LLaMA's MLP up and
 # down projections, and a square attention projection.
@@ -45,8 +43,19 @@ def sign_weight(rng, n, k):
     return (np.where(w >= 0, 1.0, -1.0) * row_scale).astype(np.float32)
 
 
+def layer_weights(n, k, seed=0):
+    """The ternary and the sign weight of shape n x k, as main() writes them
+    (bench/cuda/run_cuda_benchmarks.py makes them again to check a build)."""
+    # Seeded by the shape, so a shape's weights do not depend on the list.
+    rng = np.random.default_rng([seed, n, k])
+    ternary = ternary_weight(rng, n, k)
+    return {"ternary": ternary, "sign": sign_weight(rng, n, k)}
+
+
 def linear_model(weight, name):
     """MatMul(x, W^T): the TorchScript exporter's spelling of nn.Linear."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
     n, k = weight.shape
     initializer = numpy_helper.from_array(np.ascontiguousarray(weight.T), "weight")
     graph = helper.make_graph(
@@ -64,6 +73,7 @@ def linear_model(weight, name):
 
 
 def main() -> int:
+    import onnx
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--shapes", default=DEFAULT_SHAPES,
@@ -77,11 +87,8 @@ def main() -> int:
             n, k = (int(d) for d in shape.lower().split("x"))
         except ValueError:
             parser.error(f"--shapes: '{shape}' is not NxK")
-        # Seeded by the shape, so a shape's weights do not depend on the list.
-        rng = np.random.default_rng([args.seed, n, k])
-        for form, make in (("ternary", ternary_weight), ("sign", sign_weight)):
+        for form, weight in layer_weights(n, k, args.seed).items():
             stem = os.path.join(args.out, f"{form}_{n}x{k}")
-            weight = make(rng, n, k)
             # Written under a temporary name so a killed run leaves no half file.
             onnx.save(linear_model(weight, f"{form}_{n}x{k}"), stem + ".onnx.tmp")
             os.replace(stem + ".onnx.tmp", stem + ".onnx")

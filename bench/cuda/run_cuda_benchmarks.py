@@ -5,7 +5,7 @@
 
 DIR is what bench/cuda/prepare.sh made. Measured in this one run:
   - the device-to-device copy bandwidth (torch, a 1 GiB copy): the ceiling;
-  - for each ternary_NxK.so / sign_NxK.so and M = 1, 16, 128: the fastest
+  - for each ternary_NxK.so / sign_NxK.so and M = 1, 4, 16, 128: the fastest
     time of the layer's kernel, read from the runtime's ONEBIT_CUDA_PROFILE
     file (each launch timed by CUDA events), as bandwidth at 2 (1) bits per
     weight and as a ratio to torch's fp16 F.linear (cuBLAS) on the same
@@ -14,6 +14,10 @@ DIR is what bench/cuda/prepare.sh made. Measured in this one run:
     Python session, copies included, against onnxruntime on the same ONNX
     model (its CUDA provider where installed, else its CPU provider), and
     the largest difference of their logits.
+Before timing a layer it checks the build's outputs for M = 1, 2, 7, 8, 9
+and 16 (single rows, full tiles of 8 and both together) against a float64
+product with the same weights, made again here as prepare.sh made them;
+a layer off by more than 1e-4 of its largest output fails the run.
 Each .so runs in a child process, since the profile is written at exit.
 """
 import argparse
@@ -25,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS = (1, 16, 128)
+ROWS = (1, 4, 16, 128)
 
 CHILD = r"""
 import sys, numpy as np
@@ -51,6 +55,34 @@ def kernel_time_us(so, rows, runs=30):
         lines = profile.read_text().splitlines()[1:]
         kernels = [(float(f[3]), f[0]) for f in (l.split("\t") for l in lines)]
         return max(kernels)
+
+
+CHECK_ROWS = (1, 2, 7, 8, 9, 16)
+
+
+def check_layer(so, kind, n, k):
+    """The largest error of the build's outputs, relative to the largest
+    output, over CHECK_ROWS; raises where it exceeds 1e-4."""
+    import numpy as np
+    sys.path.insert(0, str(ROOT / "python"))
+    sys.path.insert(0, str(ROOT / "bench"))
+    import onebit
+    from make_layer_models import layer_weights
+    weight = layer_weights(n, k)[kind].astype(np.float64)
+    session = onebit.InferenceSession(str(so))
+    name = session.get_inputs()[0].name
+    rng = np.random.default_rng(1)
+    worst = 0.0
+    for rows in CHECK_ROWS:
+        x = rng.standard_normal((rows, k)).astype(np.float32)
+        got, = session.run(None, {name: x})
+        want = x.astype(np.float64) @ weight.T
+        error = float(np.abs(got - want).max() / np.abs(want).max())
+        if not error <= 1e-4:
+            raise SystemExit(f"{so.name}: M={rows}: outputs off by {error:.3g} "
+                             f"of the largest")
+        worst = max(worst, error)
+    return worst
 
 
 def torch_linear_us(torch, n, k, rows, iters=50):
@@ -137,6 +169,11 @@ def main():
         kind, shape = so.stem.split("_")
         n, k = map(int, shape.split("x"))
         bits = 2 if kind == "ternary" else 1
+        error = check_layer(so, kind, n, k)
+        results.setdefault("checks", []).append(
+            {"layer": so.stem, "rows": CHECK_ROWS, "max_relative_error": error})
+        print(f"{so.stem}: outputs for M = {CHECK_ROWS} within {error:.2g} "
+              f"of the largest", flush=True)
         for rows in ROWS:
             us, kernel = kernel_time_us(so, rows)
             fp16 = torch_linear_us(torch, n, k, rows)
