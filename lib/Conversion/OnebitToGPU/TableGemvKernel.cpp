@@ -51,6 +51,8 @@ constexpr int64_t kGroupWeights = 4;
 /// 12288 weights of K take 198 KiB).
 constexpr int64_t kMaxSharedBytes = 200 * 1024;
 constexpr int64_t kMaxWindows = 8;
+/// Loads of each plane a lane has in flight before it looks anything up.
+constexpr int64_t kLoadsInFlight = 2;
 
 /// The device the blocks are spread for, an H100 SXM: 132 multiprocessors,
 /// each with 228 KiB of shared memory and 2048 threads. Any device runs the
@@ -62,6 +64,7 @@ constexpr int64_t kThreadsPerMultiprocessor = 2048;
 /// Shared memory the device reserves for each resident block.
 constexpr int64_t kReservedSharedPerBlock = 1024;
 
+/// Groups of the window, and one padding column after every 32.
 int64_t tableColumns(int64_t window) {
   int64_t groups = window / kGroupWeights;
   return groups + groups / 32;
@@ -147,7 +150,6 @@ void emitTableGemv(OpBuilder &builder, Location loc, const GpuLayer &layer,
   int64_t loads = schedule.window / (32 * wordsPerLoad); // per plane
   int64_t wordsPerPlane = layer.inFeatures / 32;
   Value zero = arith::ConstantFloatOp::create(b, f32, APFloat(0.0f));
-  Value nibbleMask = arith::ConstantIntOp::create(b, 15, 32);
   Value channelStride = c(schedule.blocks * ids.warps);
 
   for (int64_t w = 0; w < schedule.windows; ++w) {
@@ -215,48 +217,86 @@ void emitTableGemv(OpBuilder &builder, Location loc, const GpuLayer &layer,
         b, ids.n, c(layer.outFeatures), channelStride, ValueRange{},
         [&](OpBuilder &nested, Location nl, Value n, ValueRange) {
           ImplicitLocOpBuilder rb(nl, nested);
+          // Load q of a plane: its V words from word k0/32 + V q.
+          auto loadSlice = [&](ImplicitLocOpBuilder &lb, Value q) {
+            Value at = arith::AddIOp::create(
+                lb, c(k0 / 32), arith::MulIOp::create(lb, q, c(wordsPerLoad)));
+            SmallVector<Value> slice = loadWords(lb, words, n, at, wordsPerLoad);
+            if (layer.ternary)
+              llvm::append_range(
+                  slice, loadWords(lb, words, n,
+                                   arith::AddIOp::create(lb, at, c(wordsPerPlane)),
+                                   wordsPerLoad));
+            return slice;
+          };
+          auto accumulate = [&](ImplicitLocOpBuilder &lb, Value q,
+                                ValueRange slice, ValueRange accs) {
+            // The load's first group, in the window, and its column.
+            Value g0 = arith::MulIOp::create(lb, q, c(8 * wordsPerLoad));
+            Value column0 = arith::AddIOp::create(
+                lb, g0, arith::ShRUIOp::create(lb, g0, c(5)));
+            SmallVector<Value> acc(accs);
+            for (int64_t plane = 0; plane < (layer.ternary ? 2 : 1); ++plane)
+              for (int64_t v = 0; v < wordsPerLoad; ++v) {
+                Value word = slice[plane * wordsPerLoad + v];
+                for (int64_t i = 0; i < 8; ++i) {
+                  Value &a = acc[i % 2];
+                  Value bits = arith::AndIOp::create(
+                      lb,
+                      arith::ShRUIOp::create(
+                          lb, word, arith::ConstantIntOp::create(lb, 4 * i, 32)),
+                      arith::ConstantIntOp::create(lb, 15, 32));
+                  Value entry = memref::LoadOp::create(
+                      lb, table,
+                      ValueRange{arith::IndexCastUIOp::create(
+                                     lb, lb.getIndexType(), bits),
+                                 arith::AddIOp::create(lb, column0,
+                                                       c(8 * v + i))});
+                  if (plane == 0)
+                    a = arith::AddFOp::create(lb, a, entry);
+                  else
+                    a = arith::SubFOp::create(lb, a, entry);
+                }
+              }
+            return acc;
+          };
+          // Two loads of each plane in flight before the lookups of the
+          // first: the second is for lane l's load 32 further on, where
+          // the window has one.
           auto dots = scf::ForOp::create(
-              rb, ids.lane, c(loads), c(kWarpSize), ValueRange{zero, zero},
+              rb, ids.lane, c(loads), c(kLoadsInFlight * kWarpSize),
+              ValueRange{zero, zero},
               [&](OpBuilder &inner, Location il, Value q, ValueRange accs) {
                 ImplicitLocOpBuilder lb(il, inner);
-                Value at = arith::AddIOp::create(
-                    lb, c(k0 / 32),
-                    arith::MulIOp::create(lb, q, c(wordsPerLoad)));
-                SmallVector<Value> plus = loadWords(lb, words, n, at,
-                                                    wordsPerLoad);
-                SmallVector<Value> minus;
-                if (layer.ternary)
-                  minus = loadWords(
-                      lb, words, n,
-                      arith::AddIOp::create(lb, at, c(wordsPerPlane)),
-                      wordsPerLoad);
-                // The load's first group, in the window, and its column.
-                Value g0 = arith::MulIOp::create(lb, q, c(8 * wordsPerLoad));
-                Value column0 = arith::AddIOp::create(
-                    lb, g0, arith::ShRUIOp::create(lb, g0, c(5)));
-                SmallVector<Value> acc(accs);
-                for (int64_t v = 0; v < wordsPerLoad; ++v)
-                  for (int64_t i = 0; i < 8; ++i) {
-                    Value column =
-                        arith::AddIOp::create(lb, column0, c(8 * v + i));
-                    auto lookup = [&](Value word) -> Value {
-                      Value bits = arith::AndIOp::create(
-                          lb,
-                          arith::ShRUIOp::create(
-                              lb, word,
-                              arith::ConstantIntOp::create(lb, 4 * i, 32)),
-                          nibbleMask);
-                      Value row = arith::IndexCastOp::create(
-                          lb, lb.getIndexType(), bits);
-                      return memref::LoadOp::create(lb, table,
-                                                    ValueRange{row, column});
-                    };
-                    Value &a = acc[i % 2];
-                    a = arith::AddFOp::create(lb, a, lookup(plus[v]));
-                    if (layer.ternary)
-                      a = arith::SubFOp::create(lb, a, lookup(minus[v]));
-                  }
-                scf::YieldOp::create(lb, acc);
+                Value next = arith::AddIOp::create(lb, q, c(kWarpSize));
+                Value hasNext = arith::CmpIOp::create(
+                    lb, arith::CmpIPredicate::ult, next, c(loads));
+                SmallVector<Value> first = loadSlice(lb, q);
+                SmallVector<Type> wordTypes(first.size(), lb.getI32Type());
+                auto second = scf::IfOp::create(
+                    lb, wordTypes, hasNext, /*withElseRegion=*/true);
+                {
+                  OpBuilder::InsertionGuard guard(lb);
+                  lb.setInsertionPointToStart(second.thenBlock());
+                  scf::YieldOp::create(lb, loadSlice(lb, next));
+                  lb.setInsertionPointToStart(second.elseBlock());
+                  SmallVector<Value> zeros(
+                      first.size(), arith::ConstantIntOp::create(lb, 0, 32));
+                  scf::YieldOp::create(lb, zeros);
+                }
+                SmallVector<Value> acc = accumulate(lb, q, first, accs);
+                auto then = scf::IfOp::create(
+                    lb, TypeRange(ValueRange(acc)), hasNext,
+                    /*withElseRegion=*/true);
+                {
+                  OpBuilder::InsertionGuard guard(lb);
+                  lb.setInsertionPointToStart(then.thenBlock());
+                  scf::YieldOp::create(
+                      lb, accumulate(lb, next, second.getResults(), acc));
+                  lb.setInsertionPointToStart(then.elseBlock());
+                  scf::YieldOp::create(lb, acc);
+                }
+                scf::YieldOp::create(lb, then.getResults());
               });
           Value dot = warpSum(rb, nl,
                               arith::AddFOp::create(rb, dots.getResult(0),
