@@ -14,8 +14,9 @@ DIR is what bench/cuda/prepare.sh made. Measured in this one run:
     Python session, copies included, against onnxruntime on the same ONNX
     model (its CUDA provider where installed, else its CPU provider), and
     the largest difference of their logits.
-Before timing a layer it checks the build's outputs for M = 1, 2, 7, 8, 9
-and 16 (single rows, full tiles of 8 and both together) against a float64
+Before timing a layer it checks the build's outputs for M = 1, 2, 7, 15, 16,
+17, 64 and 100 (rows one by one, and tiles of 64 on tensor cores, full or
+not) against a float64
 product with the same weights, made again here as prepare.sh made them;
 a layer off by more than 1e-4 of its largest output fails the run.
 Each .so runs in a child process, since the profile is written at exit.
@@ -57,7 +58,7 @@ def kernel_time_us(so, rows, runs=30):
         return max(kernels)
 
 
-CHECK_ROWS = (1, 2, 7, 8, 9, 16)
+CHECK_ROWS = (1, 2, 7, 15, 16, 17, 64, 100)
 
 
 def check_layer(so, kind, n, k):

@@ -28,25 +28,6 @@ Value packedWords(OpBuilder &b, Location loc, const GpuLayer &layer) {
                                 ValueRange{});
 }
 
-Value loadOrZero(OpBuilder &b, Location loc, Value x, Value m, Value k,
-                 Value inside) {
-  return scf::IfOp::create(
-             b, loc, inside,
-             [&](OpBuilder &tb, Location tl) {
-               scf::YieldOp::create(
-                   tb, tl,
-                   ValueRange{memref::LoadOp::create(tb, tl, x,
-                                                     ValueRange{m, k})});
-             },
-             [&](OpBuilder &eb, Location el) {
-               scf::YieldOp::create(
-                   eb, el,
-                   ValueRange{arith::ConstantFloatOp::create(
-                       eb, el, eb.getF32Type(), APFloat(0.0f))});
-             })
-      .getResult(0);
-}
-
 Value warpSum(OpBuilder &b, Location loc, Value value) {
   Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
   for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
@@ -58,15 +39,6 @@ Value warpSum(OpBuilder &b, Location loc, Value value) {
     value = arith::AddFOp::create(b, loc, value, other);
   }
   return value;
-}
-
-Value writesOutput(OpBuilder &b, Location loc, Value ownsChannel, Value lane,
-                   Value rowInside) {
-  Value firstLane = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                          lane, index(b, loc, 0));
-  return arith::AndIOp::create(
-      b, loc, arith::AndIOp::create(b, loc, ownsChannel, firstLane),
-      rowInside);
 }
 
 Value applyEpilogue(OpBuilder &b, Location loc, const GpuLayer &layer, Value y,

@@ -4,10 +4,11 @@
 // OnebitToGPU.cpp for how the launch is laid out). Its blocks do one of two
 // kinds of work, each in a file of its own:
 //
-//   TileKernel.cpp       a full tile of 8 activation rows (prefill): the rows
-//                        share each decode of the weights
-//   TableGemvKernel.cpp  a single row (decode): lookups in a table of the
-//                        activations' subset sums, built once per block
+//   MmaTileKernel.cpp    a tile of 64 activation rows (prefill, M >= 16) on
+//                        tensor cores, each weight decode shared by the rows
+//   TableGemvKernel.cpp  a single row (decode, M < 16): lookups in a table
+//                        of the activations' subset sums, built once per
+//                        block
 //
 // This header holds what both use: the block's ids and the epilogue.
 //
@@ -25,16 +26,14 @@
 namespace onebit::gpu_kernels {
 
 constexpr int64_t kWarpSize = 32;
-/// Activation rows that share one decode of the weights, where M allows.
-constexpr int64_t kTileRows = 8;
 
 /// What the kernel reads: the layer's operands as buffers.
 using GpuLayer = LowBitLayer;
 
-/// The threads of one block, and where they are in the launch: warp w of
-/// block bx owns output channel warps * bx + w in a tile.
+/// The threads of one block, and where they are in the launch: n is
+/// warps * bx + w for warp w.
 struct BlockIds {
-  mlir::Value tid, lane, warp, n, ownsChannel, raw, bx;
+  mlir::Value tid, lane, warp, n, raw, bx;
   int64_t warps = 0; // per block
 };
 
@@ -46,32 +45,27 @@ mlir::Value index(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
 mlir::Value packedWords(mlir::OpBuilder &b, mlir::Location loc,
                         const GpuLayer &layer);
 
-/// x[m, k] where `inside`, else 0, without reading.
-mlir::Value loadOrZero(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
-                       mlir::Value m, mlir::Value k, mlir::Value inside);
-
 /// The sum over the warp's 32 lanes, in every lane.
 mlir::Value warpSum(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
-
-/// Whether this thread stores an output: lane 0 of a warp whose channel
-/// exists, for a row inside the input.
-mlir::Value writesOutput(mlir::OpBuilder &b, mlir::Location loc,
-                         mlir::Value ownsChannel, mlir::Value lane,
-                         mlir::Value rowInside);
 
 /// y[m, n] from the dot product: / r[m], * scale[n or 0], + bias[n].
 mlir::Value applyEpilogue(mlir::OpBuilder &b, mlir::Location loc,
                           const GpuLayer &layer, mlir::Value y, mlir::Value m,
                           mlir::Value n);
 
-/// Dynamic shared memory the tile of 8 rows stages its chunks of x in.
-int64_t tileSharedBytes();
+/// Rows of activations a block of the tensor-core kernel takes, and the
+/// fewest rows of a launch that uses it (fewer go row by row).
+constexpr int64_t kMmaTileRows = 64;
+constexpr int64_t kMmaMinRows = 16;
 
-/// One block's work on the tile of `tileRows` rows from m0 (those below
-/// rowEnd): all chunks of K, then the warp sums and the stores.
-void emitTile(mlir::OpBuilder &b, mlir::Location loc, const GpuLayer &layer,
-              mlir::Value words, mlir::Value out, const BlockIds &ids,
-              mlir::Value m0, mlir::Value rowEnd);
+/// Channels a block of the tensor-core kernel takes.
+int64_t mmaChannelsPerBlock(int64_t warps);
+
+/// One block's work on the rows m0 .. m0 + 64 (those below `rows`) on
+/// tensor cores: warp w takes 32 channels from 32 (warps * bx + w).
+void emitMmaTile(mlir::OpBuilder &b, mlir::Location loc, const GpuLayer &layer,
+                 mlir::Value words, mlir::Value out, const BlockIds &ids,
+                 mlir::Value m0, mlir::Value rows);
 
 /// How the single-row kernel covers a layer, chosen at compile time.
 struct GemvSchedule {

@@ -5,12 +5,12 @@
 // mapping. Block (bx, by) has W warps (4 to 16, so that the blocks cover the
 // N channels in about one round of the multiprocessors):
 //
-//   block rows by < M / 8 take full tiles of 8 activation rows (prefill),
-//   warp w owning channel W bx + w: the rows share each decode of the
-//   weights (TileKernel.cpp);
-//   the block rows after them take the rows left over, one each (decode):
-//   the block builds a table of the row's subset sums once, and its warps
-//   stride over the channels by lookups (TableGemvKernel.cpp).
+//   M >= 16 (prefill): block row by takes 64 rows from 64 by on tensor
+//   cores, warp w 32 channels from 32 (W bx + w), each weight decode shared
+//   by the 64 rows (MmaTileKernel.cpp);
+//   M < 16 (decode): block row by takes row by alone: the block builds a
+//   table of the row's subset sums once, and its warps stride over the
+//   channels by lookups (TableGemvKernel.cpp).
 //
 // One launch, so the host never branches (and never waits) between layers.
 // The planes are read as i32 words through a memref.view of the packed i8
@@ -59,26 +59,26 @@ std::optional<GemvSchedule> scheduleFor(bool ternary, int64_t inFeatures,
   return planGemv(shape, warpsPerBlock(outFeatures));
 }
 
-/// The launch for all rows: block rows by < M / 8 take the full tiles of 8
-/// rows from 8 by, the block rows after them one leftover row each.
+/// The launch for all rows: with M >= 16, block row by takes the rows from
+/// 64 by on tensor cores; with fewer, block row by takes row by alone.
 void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
                 const GemvSchedule &schedule, Value out) {
   Value words = packedWords(b, loc, layer);
   Value rows = memref::DimOp::create(b, loc, layer.x, 0);
   Value one = index(b, loc, 1);
-  Value tileRows = index(b, loc, kTileRows);
-  Value fullTiles = arith::DivUIOp::create(b, loc, rows, tileRows);
-  Value tiled = arith::MulIOp::create(b, loc, fullTiles, tileRows);
-  Value singles = arith::SubIOp::create(b, loc, rows, tiled);
+  Value useMma = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rows,
+                                       index(b, loc, kMmaMinRows));
+  Value tiles = arith::CeilDivUIOp::create(b, loc, rows,
+                                           index(b, loc, kMmaTileRows));
   // At least one block row: an empty grid is a launch error; with no rows
   // that block finds nothing to do.
   Value blockRows = arith::MaxUIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, fullTiles, singles), one);
+      b, loc, arith::SelectOp::create(b, loc, useMma, tiles, rows), one);
   int64_t warps = warpsPerBlock(layer.outFeatures);
   Value threads = index(b, loc, kWarpSize * warps);
   Value blocks = index(b, loc, llvm::divideCeil(layer.outFeatures, warps));
-  Value sharedBytes = arith::ConstantIntOp::create(
-      b, loc, std::max(tileSharedBytes(), schedule.sharedBytes), 32);
+  Value sharedBytes =
+      arith::ConstantIntOp::create(b, loc, schedule.sharedBytes, 32);
   auto launch = gpu::LaunchOp::create(b, loc, blocks, blockRows, one, threads,
                                       one, one, sharedBytes);
 
@@ -93,9 +93,6 @@ void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
   ids.n = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, ids.bx, index(b, loc, warps)),
       ids.warp);
-  ids.ownsChannel = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                          ids.n,
-                                          index(b, loc, layer.outFeatures));
   ids.raw = gpu::DynamicSharedMemoryOp::create(
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
@@ -104,28 +101,38 @@ void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
                           b.getContext(),
                           gpu::GPUDialect::getWorkgroupAddressSpace())));
   Value by = launch.getBlockIds().y;
-  Value inFullTile =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, by, fullTiles);
+  // Each branch is taken by whole blocks: the table's barriers are reached
+  // by every thread, and each mma by every lane of a warp.
+  auto whereBlockWorks = [&](OpBuilder &nb, Location nl, Value works,
+                             llvm::function_ref<void(OpBuilder &, Location)>
+                                 body) {
+    scf::IfOp::create(nb, nl, works, [&](OpBuilder &wb, Location wl) {
+      body(wb, wl);
+      scf::YieldOp::create(wb, wl);
+    });
+  };
+  int64_t mmaBlocks = llvm::divideCeil(layer.outFeatures,
+                                       mmaChannelsPerBlock(warps));
   scf::IfOp::create(
-      b, loc, inFullTile,
+      b, loc, useMma,
       [&](OpBuilder &tb, Location tl) {
-        Value m0 = arith::MulIOp::create(tb, tl, by, tileRows);
-        emitTile(tb, tl, layer, words, out, ids, m0, tiled);
+        Value works = arith::CmpIOp::create(tb, tl, arith::CmpIPredicate::ult,
+                                            ids.bx, index(tb, tl, mmaBlocks));
+        whereBlockWorks(tb, tl, works, [&](OpBuilder &wb, Location wl) {
+          Value m0 = arith::MulIOp::create(wb, wl, by,
+                                           index(wb, wl, kMmaTileRows));
+          emitMmaTile(wb, wl, layer, words, out, ids, m0, rows);
+        });
         scf::YieldOp::create(tb, tl);
       },
       [&](OpBuilder &eb, Location el) {
-        Value m = arith::AddIOp::create(
-            eb, el, tiled, arith::SubIOp::create(eb, el, by, fullTiles));
-        // The whole block or none of it: the table's barriers are reached
-        // by every thread.
         Value works = arith::AndIOp::create(
             eb, el,
-            arith::CmpIOp::create(eb, el, arith::CmpIPredicate::ult, m, rows),
+            arith::CmpIOp::create(eb, el, arith::CmpIPredicate::ult, by, rows),
             arith::CmpIOp::create(eb, el, arith::CmpIPredicate::ult, ids.bx,
                                   index(eb, el, schedule.blocks)));
-        scf::IfOp::create(eb, el, works, [&](OpBuilder &gb, Location gl) {
-          emitTableGemv(gb, gl, layer, schedule, words, out, ids, m);
-          scf::YieldOp::create(gb, gl);
+        whereBlockWorks(eb, el, works, [&](OpBuilder &wb, Location wl) {
+          emitTableGemv(wb, wl, layer, schedule, words, out, ids, by);
         });
         scf::YieldOp::create(eb, el);
       });
