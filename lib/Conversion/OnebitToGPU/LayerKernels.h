@@ -4,8 +4,9 @@
 // OnebitToGPU.cpp for how the launch is laid out). Its blocks do one of two
 // kinds of work, each in a file of its own:
 //
-//   MmaTileKernel.cpp    a tile of 64 activation rows (prefill, M >= 16) on
-//                        tensor cores, each weight decode shared by the rows
+//   MmaTileKernel.cpp    a warp's tile of 64 rows and 32 channels (prefill,
+//                        M >= 16) on tensor cores, each weight decode shared
+//                        by the rows
 //   TableGemvKernel.cpp  a single row (decode, M < 16): lookups in a table
 //                        of the activations' subset sums, built once per
 //                        block
@@ -53,19 +54,17 @@ mlir::Value applyEpilogue(mlir::OpBuilder &b, mlir::Location loc,
                           const GpuLayer &layer, mlir::Value y, mlir::Value m,
                           mlir::Value n);
 
-/// Rows of activations a block of the tensor-core kernel takes, and the
-/// fewest rows of a launch that uses it (fewer go row by row).
+/// The tile of rows and channels a warp of the tensor-core kernel takes,
+/// and the fewest rows of a launch that uses it (fewer go row by row).
 constexpr int64_t kMmaTileRows = 64;
+constexpr int64_t kMmaTileChannels = 32;
 constexpr int64_t kMmaMinRows = 16;
 
-/// Channels a block of the tensor-core kernel takes.
-int64_t mmaChannelsPerBlock(int64_t warps);
-
-/// One block's work on the rows m0 .. m0 + 64 (those below `rows`) on
-/// tensor cores: warp w takes 32 channels from 32 (warps * bx + w).
+/// One warp's work on the rows m0 .. m0 + 64 (those below `rows`) and the
+/// channels n0 .. n0 + 32 (those below N) on tensor cores.
 void emitMmaTile(mlir::OpBuilder &b, mlir::Location loc, const GpuLayer &layer,
-                 mlir::Value words, mlir::Value out, const BlockIds &ids,
-                 mlir::Value m0, mlir::Value rows);
+                 mlir::Value words, mlir::Value out, mlir::Value lane,
+                 mlir::Value m0, mlir::Value n0, mlir::Value rows);
 
 /// How the single-row kernel covers a layer, chosen at compile time.
 struct GemvSchedule {

@@ -1,10 +1,9 @@
 //===- MmaTileKernel.cpp - Prefill on tensor cores -----------------------===//
 //
-// A block of a layer launch that takes a tile of 64 activation rows
-// (prefill, M >= 16) and 32 channels a warp, on tensor cores: warp w of
-// block bx owns channels 32 (W bx + w) .. + 32, four n-tiles of 8, and the
-// tile's four m-tiles of 16 rows, 16 accumulators of mma.sync
-// m16n8k16 (bf16 in, f32 accumulate). For each step of 16 weights of K:
+// A warp of a layer launch that takes a tile of 64 activation rows and 32
+// channels (prefill, M >= 16) on tensor cores: four m-tiles of 16 rows and
+// four n-tiles of 8 channels, 16 accumulators of mma.sync m16n8k16 (bf16
+// in, f32 accumulate). For each step of 16 weights of K:
 //
 //   B (weights): lane l, in group g = l / 4 at t = l mod 4, holds w[n][k]
 //   for its channel n = n-tile + g and k = 2 t, 2 t + 1, 2 t + 8, 2 t + 9;
@@ -100,10 +99,10 @@ SmallVector<Value> splitPair(ImplicitLocOpBuilder &b, Value pair,
 
 } // namespace
 
-int64_t mmaChannelsPerBlock(int64_t warps) { return warps * kNTiles * 8; }
+
 
 void emitMmaTile(OpBuilder &builder, Location loc, const GpuLayer &layer,
-                 Value words, Value out, const BlockIds &ids, Value m0,
+                 Value words, Value out, Value lane, Value m0, Value n0,
                  Value rows) {
   ImplicitLocOpBuilder b(loc, builder);
   auto c = [&](int64_t value) { return index(b, loc, value); };
@@ -112,12 +111,8 @@ void emitMmaTile(OpBuilder &builder, Location loc, const GpuLayer &layer,
   int64_t parts = layer.rowDivisor ? 1 : 3;
   int64_t wordsPerPlane = layer.inFeatures / 32;
 
-  Value group = arith::DivUIOp::create(b, ids.lane, c(4));
-  Value inGroup = arith::RemUIOp::create(b, ids.lane, c(4));
-  Value n0 = arith::MulIOp::create(
-      b, arith::AddIOp::create(b, arith::MulIOp::create(b, ids.bx, c(ids.warps)),
-                               ids.warp),
-      c(kNTiles * 8));
+  Value group = arith::DivUIOp::create(b, lane, c(4));
+  Value inGroup = arith::RemUIOp::create(b, lane, c(4));
   Value lastRow = arith::SubIOp::create(b, rows, c(1));
   Value lastChannel = c(layer.outFeatures - 1);
   // The rows and the channel this lane reads, clamped into the operands.

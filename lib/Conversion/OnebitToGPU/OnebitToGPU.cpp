@@ -5,9 +5,9 @@
 // mapping. Block (bx, by) has W warps (4 to 16, so that the blocks cover the
 // N channels in about one round of the multiprocessors):
 //
-//   M >= 16 (prefill): block row by takes 64 rows from 64 by on tensor
-//   cores, warp w 32 channels from 32 (W bx + w), each weight decode shared
-//   by the 64 rows (MmaTileKernel.cpp);
+//   M >= 16 (prefill): each warp takes a tile of 64 rows and 32 channels on
+//   tensor cores, each weight decode shared by the 64 rows
+//   (MmaTileKernel.cpp);
 //   M < 16 (decode): block row by takes row by alone: the block builds a
 //   table of the row's subset sums once, and its warps stride over the
 //   channels by lookups (TableGemvKernel.cpp).
@@ -59,8 +59,9 @@ std::optional<GemvSchedule> scheduleFor(bool ternary, int64_t inFeatures,
   return planGemv(shape, warpsPerBlock(outFeatures));
 }
 
-/// The launch for all rows: with M >= 16, block row by takes the rows from
-/// 64 by on tensor cores; with fewer, block row by takes row by alone.
+/// The launch for all rows: with M >= 16, each warp takes a tile of 64 rows
+/// and 32 channels on tensor cores; with fewer, block row by takes row by
+/// alone.
 void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
                 const GemvSchedule &schedule, Value out) {
   Value words = packedWords(b, loc, layer);
@@ -68,15 +69,24 @@ void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
   Value one = index(b, loc, 1);
   Value useMma = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rows,
                                        index(b, loc, kMmaMinRows));
-  Value tiles = arith::CeilDivUIOp::create(b, loc, rows,
-                                           index(b, loc, kMmaTileRows));
+  int64_t warps = warpsPerBlock(layer.outFeatures);
+  int64_t gridX = llvm::divideCeil(layer.outFeatures, warps);
+  Value threads = index(b, loc, kWarpSize * warps);
+  Value blocks = index(b, loc, gridX);
+  // The tensor-core path's warp tiles, and the block rows that hold a warp
+  // for each.
+  int64_t channelTiles =
+      llvm::divideCeil(layer.outFeatures, kMmaTileChannels);
+  Value warpTiles = arith::MulIOp::create(
+      b, loc,
+      arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, kMmaTileRows)),
+      index(b, loc, channelTiles));
+  Value mmaRows = arith::CeilDivUIOp::create(b, loc, warpTiles,
+                                             index(b, loc, gridX * warps));
   // At least one block row: an empty grid is a launch error; with no rows
   // that block finds nothing to do.
   Value blockRows = arith::MaxUIOp::create(
-      b, loc, arith::SelectOp::create(b, loc, useMma, tiles, rows), one);
-  int64_t warps = warpsPerBlock(layer.outFeatures);
-  Value threads = index(b, loc, kWarpSize * warps);
-  Value blocks = index(b, loc, llvm::divideCeil(layer.outFeatures, warps));
+      b, loc, arith::SelectOp::create(b, loc, useMma, mmaRows, rows), one);
   Value sharedBytes =
       arith::ConstantIntOp::create(b, loc, schedule.sharedBytes, 32);
   auto launch = gpu::LaunchOp::create(b, loc, blocks, blockRows, one, threads,
@@ -101,8 +111,8 @@ void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
                           b.getContext(),
                           gpu::GPUDialect::getWorkgroupAddressSpace())));
   Value by = launch.getBlockIds().y;
-  // Each branch is taken by whole blocks: the table's barriers are reached
-  // by every thread, and each mma by every lane of a warp.
+  // The table's barriers are reached by every thread of a block, and each
+  // mma by every lane of a warp.
   auto whereBlockWorks = [&](OpBuilder &nb, Location nl, Value works,
                              llvm::function_ref<void(OpBuilder &, Location)>
                                  body) {
@@ -111,17 +121,31 @@ void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
       scf::YieldOp::create(wb, wl);
     });
   };
-  int64_t mmaBlocks = llvm::divideCeil(layer.outFeatures,
-                                       mmaChannelsPerBlock(warps));
   scf::IfOp::create(
       b, loc, useMma,
       [&](OpBuilder &tb, Location tl) {
+        // Warp w of block b (in grid order) takes warp tile w B + b of the
+        // B blocks: the tiles spread over every block (and multiprocessor)
+        // before a block takes a second, and neighbouring blocks take
+        // neighbouring channels of the same rows.
+        Value gridBlocks = arith::MulIOp::create(
+            tb, tl, index(tb, tl, gridX), launch.getGridSize().y);
+        Value block = arith::AddIOp::create(
+            tb, tl, arith::MulIOp::create(tb, tl, by, index(tb, tl, gridX)),
+            ids.bx);
+        Value tile = arith::AddIOp::create(
+            tb, tl, arith::MulIOp::create(tb, tl, ids.warp, gridBlocks), block);
         Value works = arith::CmpIOp::create(tb, tl, arith::CmpIPredicate::ult,
-                                            ids.bx, index(tb, tl, mmaBlocks));
+                                            tile, warpTiles);
         whereBlockWorks(tb, tl, works, [&](OpBuilder &wb, Location wl) {
-          Value m0 = arith::MulIOp::create(wb, wl, by,
-                                           index(wb, wl, kMmaTileRows));
-          emitMmaTile(wb, wl, layer, words, out, ids, m0, rows);
+          Value channelTile = index(wb, wl, channelTiles);
+          Value m0 = arith::MulIOp::create(
+              wb, wl, arith::DivUIOp::create(wb, wl, tile, channelTile),
+              index(wb, wl, kMmaTileRows));
+          Value n0 = arith::MulIOp::create(
+              wb, wl, arith::RemUIOp::create(wb, wl, tile, channelTile),
+              index(wb, wl, kMmaTileChannels));
+          emitMmaTile(wb, wl, layer, words, out, ids.lane, m0, n0, rows);
         });
         scf::YieldOp::create(tb, tl);
       },
