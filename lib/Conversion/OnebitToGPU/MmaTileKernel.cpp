@@ -99,8 +99,6 @@ SmallVector<Value> splitPair(ImplicitLocOpBuilder &b, Value pair,
 
 } // namespace
 
-
-
 void emitMmaTile(OpBuilder &builder, Location loc, const GpuLayer &layer,
                  Value words, Value out, Value lane, Value m0, Value n0,
                  Value rows) {
@@ -125,6 +123,11 @@ void emitMmaTile(OpBuilder &builder, Location loc, const GpuLayer &layer,
                                 arith::AddIOp::create(
                                     b, group, c(16 * mt + 8 * half))),
           lastRow));
+  SmallVector<Value> tileLive;
+  for (int64_t mt = 0; mt < kMTiles; ++mt)
+    tileLive.push_back(arith::CmpIOp::create(
+        b, arith::CmpIPredicate::ult,
+        arith::AddIOp::create(b, m0, c(16 * mt)), rows));
   SmallVector<Value> weightRows;
   for (int64_t nt = 0; nt < kNTiles; ++nt)
     weightRows.push_back(arith::MinUIOp::create(
@@ -174,37 +177,53 @@ void emitMmaTile(OpBuilder &builder, Location loc, const GpuLayer &layer,
               laneK);
           Value k8 = arith::AddIOp::create(lb, k, c(8));
           for (int64_t mt = 0; mt < kMTiles; ++mt) {
-            auto load = [&](Value row, Value at) -> Value {
-              return vector::LoadOp::create(lb, pairType, layer.x,
-                                            ValueRange{row, at},
-                                            /*nontemporal=*/false,
-                                            llvm::MaybeAlign(8));
-            };
-            Value r0 = xRows[2 * mt], r1 = xRows[2 * mt + 1];
-            // Fragment order: (g, k), (g + 8, k), (g, k + 8), (g + 8, k + 8).
-            std::array<SmallVector<Value>, 4> a = {
-                splitPair(lb, load(r0, k), parts),
-                splitPair(lb, load(r1, k), parts),
-                splitPair(lb, load(r0, k8), parts),
-                splitPair(lb, load(r1, k8), parts)};
-            for (int64_t part = 0; part < parts; ++part)
-              for (int64_t nt = 0; nt < kNTiles; ++nt) {
-                int64_t base = (mt * kNTiles + nt) * 4;
-                auto mma = NVVM::MmaOp::create(
-                    lb, mmaType,
-                    ValueRange{a[0][part], a[1][part], a[2][part], a[3][part]},
-                    ValueRange{weights[nt][0], weights[nt][1]},
-                    ValueRange(acc).slice(base, 4),
-                    std::array<int64_t, 3>{16, 8, 16},
-                    /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-                    std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                                  NVVM::MMATypes::bf16},
-                    std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                                   NVVM::MMALayout::col});
-                for (int64_t i = 0; i < 4; ++i)
-                  acc[base + i] = LLVM::ExtractValueOp::create(
-                      lb, mma.getResult(), ArrayRef<int64_t>{i});
-              }
+            // An m-tile past the last row (all lanes agree) is skipped.
+            SmallVector<Value> tileAcc(
+                ArrayRef<Value>(acc).slice(mt * kNTiles * 4, kNTiles * 4));
+            auto live = scf::IfOp::create(
+                lb, TypeRange(ValueRange(tileAcc)), tileLive[mt],
+                /*withElseRegion=*/true);
+            {
+              OpBuilder::InsertionGuard guard(lb);
+              lb.setInsertionPointToStart(live.elseBlock());
+              scf::YieldOp::create(lb, tileAcc);
+              lb.setInsertionPointToStart(live.thenBlock());
+              auto load = [&](Value row, Value at) -> Value {
+                return vector::LoadOp::create(lb, pairType, layer.x,
+                                              ValueRange{row, at},
+                                              /*nontemporal=*/false,
+                                              llvm::MaybeAlign(8));
+              };
+              Value r0 = xRows[2 * mt], r1 = xRows[2 * mt + 1];
+              // Fragment order: (g, k), (g + 8, k), (g, k + 8), (g + 8, k + 8).
+              std::array<SmallVector<Value>, 4> a = {
+                  splitPair(lb, load(r0, k), parts),
+                  splitPair(lb, load(r1, k), parts),
+                  splitPair(lb, load(r0, k8), parts),
+                  splitPair(lb, load(r1, k8), parts)};
+              for (int64_t part = 0; part < parts; ++part)
+                for (int64_t nt = 0; nt < kNTiles; ++nt) {
+                  int64_t base = nt * 4;
+                  auto mma = NVVM::MmaOp::create(
+                      lb, mmaType,
+                      ValueRange{a[0][part], a[1][part], a[2][part],
+                                 a[3][part]},
+                      ValueRange{weights[nt][0], weights[nt][1]},
+                      ValueRange(tileAcc).slice(base, 4),
+                      std::array<int64_t, 3>{16, 8, 16},
+                      /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                                    NVVM::MMATypes::bf16},
+                      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                     NVVM::MMALayout::col});
+                  for (int64_t i = 0; i < 4; ++i)
+                    tileAcc[base + i] = LLVM::ExtractValueOp::create(
+                        lb, mma.getResult(), ArrayRef<int64_t>{i});
+                }
+              scf::YieldOp::create(lb, tileAcc);
+            }
+            for (int64_t i = 0; i < kNTiles * 4; ++i)
+              acc[mt * kNTiles * 4 + i] = live.getResult(i);
           }
         }
         scf::YieldOp::create(lb, acc);
