@@ -290,44 +290,34 @@ def ExpandBFloat16 : Pass<"onebit-expand-bfloat16"> {
 }
 
 def LowerToGPUKernels : Pass<"onebit-lower-to-gpu-kernels"> {
-  let summary = "Bandwidth-minded GPU kernels for the low-bit layers";
+  let summary = "Warp-per-channel GPU kernels for the low-bit layers";
   let description = [{
     Lowers `onebit.ternary_linear` and `onebit.sign_linear` with K a multiple
     of 32 to one `gpu.launch` each, written for memory bandwidth:
     ```
-    block = W warps, W = ceil(N / 132) within 4 .. 16 (the blocks cover the
-    channels in about one round of an H100's 132 multiprocessors)
+    block = 8 warps; warp w of block (bx, by) owns output channel 8 bx + w
     block row by < M / 8: the tile of 8 rows from 8 by (prefill: the rows
-    share each decode of the weights), warp w owning channel W bx + w;
-      for each chunk of 1024 weights of K:
-        the block copies the tile's rows of x[:, chunk] to shared memory, a
-        padding float after every 32 (no bank conflicts below), between
-        barriers
-        lane l reads word l of the chunk in each bit plane of its channel
-        (each warp load is 128 contiguous bytes) and for each bit j, for
-        each row r of the tile:
-          acc[r][j mod 2] = select(plus bit,  acc + x[r, 32 w + j], acc)
-          acc[r][j mod 2] = select(minus bit, acc - x[r, 32 w + j], acc)
-          (sign: acc = select(bit, acc + x, acc - x))
-    block rows after them: one leftover row m each (decode), by lookups:
-      the block writes table[mask][c(g)] = the sum of x[m, 4 g + b] over the
-      bits b of mask (16 subset sums of each group of 4, 11 adds) for a
-      window of K (all of K up to 12288), c(g) = g + g / 32, then one
-      barrier
-      warp w takes channels n = W bx + w, then n + W B, ... (B blocks hold
-      the table: a table per multiprocessor's share of the channels)
-        lane l loads 128 bits of each plane at once (V = 4 words, 2 or 1
-        where K is not a multiple of 128), two such loads in flight, and for
-        each nibble adds table[plus nibble][c] and subtracts
-        table[minus nibble][c] (sign: adds table[nibble], and the dot
-        product is 2 sum - sum(x))
-      no barrier after the table's (K past 12288: equal windows, the table
-      rebuilt between barriers, each warp adding its partial sums in y)
+    share each decode of the weights); block rows after: one row each
+    for each chunk of 1024 weights of K:
+      the block copies the tile's rows of x[:, chunk] to shared memory, a
+      padding float after every 32 (no bank conflicts below), between
+      barriers
+      lane l reads word l of the chunk in each bit plane of its channel
+      (each warp load is 128 contiguous bytes) and for each bit j, for each
+      row r of the tile:
+        acc[r][j mod a] = select(plus bit,  acc + x[r, 32 w + j], acc)
+        acc[r][j mod a] = select(minus bit, acc - x[r, 32 w + j], acc)
+        (sign: acc = select(bit, acc + x, acc - x); a = 4 for one row, 2
+        for a tile of 8)
+    single rows (decode) go by table lookup instead: per chunk the block
+    writes table[mask][g] = the sum of x[4 g + b] over the bits b of mask
+    (16 subset sums of each group of 4, 11 adds), and lane l adds
+    table[plus nibble][g] and subtracts table[minus nibble][g] for its
+    groups g = l + 32 i (sign: table[nibble] - table[~nibble]), the nibbles
+    shuffled from the lane that loaded their word
     the warp sums its lanes with shuffles (xor 16, 8, 4, 2, 1)
     lane 0 writes y[m, n] = sum / r[m] * scale[n] + bias[n]
     ```
-    The lanes' 32 lookups of a step fall in 32 different banks whatever the
-    nibbles (column c(g) puts lane l's j-th group in bank (l + j) mod 32).
     No multiply by a weight. The packed constant keeps its layout and is
     read through a `memref.view` as i32 words. OneBit's g and BitNet's int8
     activation quantization run before the launch as linalg (then GPU)
@@ -359,11 +349,8 @@ def DefineGPULayerKernels : Pass<"onebit-define-gpu-layer-kernels", "::mlir::Mod
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
-                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::NVVM::NVVMDialect",
-                           "::mlir::scf::SCFDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::scf::SCFDialect"];
 }
 
 //===----------------------------------------------------------------------===//

@@ -15,8 +15,8 @@ DIR is what bench/cuda/prepare.sh made. Measured in this one run:
     model (its CUDA provider where installed, else its CPU provider), and
     the largest difference of their logits.
 Before timing a layer it checks the build's outputs for M = 1, 2, 7, 15, 16,
-17, 64 and 100 (rows one by one, and tiles of 64 on tensor cores, full or
-not) against a float64
+17, 64 and 100 (single rows, tiles of rows, full or not, and both
+together) against a float64
 product with the same weights, made again here as prepare.sh made them;
 a layer off by more than 1e-4 of its largest output fails the run.
 Each .so runs in a child process, since the profile is written at exit.

@@ -4,7 +4,6 @@
 // RUN: not onebit-compile %s -o %t.so 2>&1 | FileCheck %s --check-prefix=NOENTRY
 // RUN: test ! -e %t.so
 // RUN: not onebit-compile %s --target=cuda --cuda-arch=volta -o %t.so 2>&1 | FileCheck %s --check-prefix=ARCH
-// RUN: not onebit-compile %s --target=cuda --cuda-arch=sm_75 -o %t.so 2>&1 | FileCheck %s --check-prefix=TURING
 // RUN: env CUDA_HOME=%t.no-toolkit not onebit-compile %s --target=cuda -o %t.so 2>&1 | FileCheck %s --check-prefix=TOOLKIT
 // RUN: test ! -e %t.so
 // RUN: not onebit-compile %s --quantize=int4 -o %t.so 2>&1 | FileCheck %s --check-prefix=QUANT
@@ -18,7 +17,6 @@
 
 // NOENTRY: error: the model needs one public function (or one named 'main') as its entry point; found 2
 // ARCH: onebit-compile: error: --cuda-arch=volta: expected an NVIDIA architecture such as sm_90
-// TURING: onebit-compile: error: --cuda-arch=sm_75: the layer kernels need sm_80 or newer (bf16 tensor-core mma.sync)
 // TOOLKIT: onebit-compile: error: $CUDA_HOME is '{{.*}}.no-toolkit', which has no bin/ptxas: point it at a CUDA toolkit
 // QUANT: Cannot find option named 'int4'!
 // MCPU: onebit-compile: error: --mcpu: unknown CPU 'no-such-cpu'

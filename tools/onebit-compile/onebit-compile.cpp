@@ -414,14 +414,6 @@ int compile(const char *argv0) {
     if (!llvm::Regex("^sm_[0-9]+a?$").match(cudaArch))
       return fail("--cuda-arch=" + cudaArch +
                   ": expected an NVIDIA architecture such as sm_90");
-    // The prefill kernels run bf16 mma.sync, which Ampere introduced.
-    unsigned version = 0;
-    llvm::StringRef(cudaArch).drop_front(3).take_while(llvm::isDigit)
-        .getAsInteger(10, version);
-    if (version < 80)
-      return fail("--cuda-arch=" + cudaArch +
-                  ": the layer kernels need sm_80 or newer (bf16 tensor-core "
-                  "mma.sync)");
     llvm::Expected<std::string> toolkit = findCudaToolkit();
     if (!toolkit)
       return fail(llvm::toString(toolkit.takeError()));

@@ -1,18 +1,26 @@
-//===- OnebitToGPU.cpp - Bandwidth-minded GPU kernels for low-bit layers -===//
+//===- OnebitToGPU.cpp - Warp-per-channel GPU kernels for low-bit layers --===//
 //
 // ternary_linear and sign_linear become one gpu.launch each, designed for
 // memory bandwidth rather than left to the generic one-thread-per-output
-// mapping. Block (bx, by) has W warps (4 to 16, so that the blocks cover the
-// N channels in about one round of the multiprocessors):
+// mapping:
 //
-//   M >= 16 (prefill): each warp takes a tile of 64 rows and 32 channels on
-//   tensor cores, each weight decode shared by the 64 rows
-//   (MmaTileKernel.cpp);
-//   M < 16 (decode): block row by takes row by alone: the block builds a
-//   table of the row's subset sums once, and its warps stride over the
-//   channels by lookups (TableGemvKernel.cpp).
+//   block = 8 warps, warp w of block (bx, by) owns output channel 8 bx + w;
+//   block row by takes a tile of 8 activation rows while full tiles last
+//   (prefill: the rows share each decode of the weights), then single rows
+//   for each chunk of 1024 weights of K:
+//     the block stages the tile's rows of x in shared memory, one padding
+//     float after every 32 (lane l then reads bank (l + j) mod 32: no
+//     conflicts), between barriers
+//     lane l reads word l of the chunk in its channel's bit planes (each
+//     load instruction of the warp is 128 contiguous bytes) and for each of
+//     the 32 bits adds or subtracts x into an accumulator of each row: a
+//     masked add, never a multiply by a weight
+//   a single row (decode) goes by table lookup instead: the block writes
+//   the 16 subset sums of each group of 4 activations of the chunk, and a
+//   nibble of a bit plane then costs one shared load and one add
+//   the warp sums its lanes with shuffles; lane 0 applies the int8 row
+//   factor, the scale (or h) and the bias once and writes y[m, n]
 //
-// One launch, so the host never branches (and never waits) between layers.
 // The planes are read as i32 words through a memref.view of the packed i8
 // constant (its layout, N x planes x K/8 bytes, is unchanged), so K must be
 // a multiple of 32; other layers are left to the reference lowering.
@@ -25,8 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LayerKernels.h"
-
+#include "onebit/Conversion/LinearLayerUtils.h"
 #include "onebit/Conversion/Passes.h"
 #include "onebit/Dialect/OnebitOps.h"
 
@@ -42,67 +49,463 @@ namespace onebit {
 
 using namespace mlir;
 using namespace onebit;
-using namespace onebit::gpu_kernels;
 
 namespace {
 
-/// The single-row schedule of a layer of this shape, or none where the
-/// launch does not take it.
-std::optional<GemvSchedule> scheduleFor(bool ternary, int64_t inFeatures,
-                                        int64_t outFeatures) {
-  if (inFeatures % 32 != 0)
-    return std::nullopt;
-  GpuLayer shape;
-  shape.ternary = ternary;
-  shape.inFeatures = inFeatures;
-  shape.outFeatures = outFeatures;
-  return planGemv(shape, warpsPerBlock(outFeatures));
+constexpr int64_t kWarpSize = 32;
+constexpr int64_t kWarpsPerBlock = 8;
+constexpr int64_t kAccumulators = 4;
+/// Activation rows that share one decode of the weights, where M allows.
+constexpr int64_t kTileRows = 8;
+
+/// What the kernel reads: the layer's operands as buffers.
+using GpuLayer = LowBitLayer;
+
+Value index(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-/// The launch for all rows: with M >= 16, each warp takes a tile of 64 rows
-/// and 32 channels on tensor cores; with fewer, block row by takes row by
-/// alone.
-void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
-                const GemvSchedule &schedule, Value out) {
+
+/// The packed planes as N x (planes * K/32) i32 words: plane p of row n
+/// starts at word p * K/32. (Little-endian: bit k mod 32 of word k / 32 is
+/// bit k mod 8 of byte k / 8.)
+Value packedWords(OpBuilder &b, Location loc, const GpuLayer &layer) {
+  auto type = cast<MemRefType>(layer.packed.getType());
+  SmallVector<ReassociationIndices> all = {
+      llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))};
+  Value bytes = memref::CollapseShapeOp::create(b, loc, layer.packed, all);
+  int64_t planes = layer.ternary ? 2 : 1;
+  auto wordsType =
+      MemRefType::get({layer.outFeatures, planes * layer.inFeatures / 32},
+                      b.getI32Type());
+  return memref::ViewOp::create(b, loc, wordsType, bytes, index(b, loc, 0),
+                                ValueRange{});
+}
+
+/// Each chunk of K the block stages holds 32 words per plane: one per lane.
+constexpr int64_t kChunkWeights = 32 * kWarpSize;
+/// A staged chunk row: 32 floats per word, and one of padding after each.
+constexpr int64_t kPaddedChunk = 33 * kWarpSize;
+
+/// One block's share of a launch: the rows m0 .. m0 + tileRows (those below
+/// rowEnd) of the activations, and the warp's output channel n.
+struct Tile {
+  Value m0, rowEnd, n, lane, tid, ownsChannel;
+  Value shared; // tileRows x kPaddedChunk floats in shared memory
+  int64_t tileRows;
+};
+
+/// x[m, k] where `inside`, else 0, without reading.
+Value loadOrZero(OpBuilder &b, Location loc, Value x, Value m, Value k,
+                 Value inside) {
+  return scf::IfOp::create(
+             b, loc, inside,
+             [&](OpBuilder &tb, Location tl) {
+               scf::YieldOp::create(
+                   tb, tl,
+                   ValueRange{memref::LoadOp::create(tb, tl, x,
+                                                     ValueRange{m, k})});
+             },
+             [&](OpBuilder &eb, Location el) {
+               scf::YieldOp::create(
+                   eb, el,
+                   ValueRange{arith::ConstantFloatOp::create(
+                       eb, el, eb.getF32Type(), APFloat(0.0f))});
+             })
+      .getResult(0);
+}
+
+/// Copies the chunk of x starting at word `c` (K index 32 c) of the tile's
+/// rows into shared memory, zeros past K or past the last row. Each thread
+/// copies every 256th float of each row: no divisions, and consecutive
+/// threads touch consecutive addresses.
+void stageChunk(OpBuilder &b, Location loc, const GpuLayer &layer,
+                const Tile &tile, Value c) {
+  Value k0 = arith::MulIOp::create(b, loc, c, index(b, loc, 32));
+  Value kEnd = index(b, loc, layer.inFeatures);
+  for (int64_t r = 0; r < tile.tileRows; ++r) {
+    Value m = arith::AddIOp::create(b, loc, tile.m0, index(b, loc, r));
+    Value rowInside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, tile.rowEnd);
+    scf::ForOp::create(
+        b, loc, tile.tid, index(b, loc, kChunkWeights),
+        index(b, loc, kWarpSize * kWarpsPerBlock), ValueRange{},
+        [&](OpBuilder &sb, Location sl, Value kk, ValueRange) {
+          Value k = arith::AddIOp::create(sb, sl, k0, kk);
+          Value inside = arith::AndIOp::create(
+              sb, sl, rowInside,
+              arith::CmpIOp::create(sb, sl, arith::CmpIPredicate::ult, k,
+                                    kEnd));
+          Value padded = arith::AddIOp::create(
+              sb, sl, kk,
+              arith::ShRUIOp::create(sb, sl, kk, index(sb, sl, 5)));
+          memref::StoreOp::create(sb, sl,
+                                  loadOrZero(sb, sl, layer.x, m, k, inside),
+                                  tile.shared,
+                                  ValueRange{index(sb, sl, r), padded});
+          scf::YieldOp::create(sb, sl);
+        });
+  }
+}
+
+/// The lane's add-only work on its word of the staged chunk: for each of the
+/// 32 bits, the bit test is shared by all rows of the tile.
+SmallVector<Value> accumulateWord(OpBuilder &b, Location loc,
+                                  const GpuLayer &layer, const Tile &tile,
+                                  Value words, Value w, ValueRange accs,
+                                  int64_t perRow) {
+  SmallVector<Value> acc(accs);
+  Value plus = memref::LoadOp::create(b, loc, words, ValueRange{tile.n, w});
+  Value minus;
+  if (layer.ternary)
+    minus = memref::LoadOp::create(
+        b, loc, words,
+        ValueRange{tile.n,
+                   arith::AddIOp::create(b, loc, w,
+                                         index(b, loc, layer.inFeatures / 32))});
+  // x[32 w + j] of row r sits at [r][33 lane + j] in the staged chunk.
+  Value base = arith::MulIOp::create(b, loc, tile.lane, index(b, loc, 33));
+  Value zeroWord = arith::ConstantIntOp::create(b, loc, 0, 32);
+  for (int64_t j = 0; j < 32; ++j) {
+    Value bit = arith::ConstantIntOp::create(
+        b, loc, static_cast<int32_t>(uint32_t(1) << j), 32);
+    auto isSet = [&](Value word) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                   arith::AndIOp::create(b, loc, word, bit),
+                                   zeroWord);
+    };
+    Value plusSet = isSet(plus);
+    Value minusSet = layer.ternary ? isSet(minus) : Value();
+    Value at = arith::AddIOp::create(b, loc, base, index(b, loc, j));
+    for (int64_t r = 0; r < tile.tileRows; ++r) {
+      Value x = memref::LoadOp::create(b, loc, tile.shared,
+                                       ValueRange{index(b, loc, r), at});
+      Value &a = acc[r * perRow + j % perRow];
+      Value added = arith::AddFOp::create(b, loc, a, x);
+      Value subtracted = arith::SubFOp::create(b, loc, a, x);
+      if (layer.ternary) {
+        a = arith::SelectOp::create(b, loc, plusSet, added, a);
+        a = arith::SelectOp::create(b, loc, minusSet, subtracted, a);
+      } else {
+        a = arith::SelectOp::create(b, loc, plusSet, added, subtracted);
+      }
+    }
+  }
+  return acc;
+}
+
+/// The sum over the warp's 32 lanes, in every lane.
+Value warpSum(OpBuilder &b, Location loc, Value value) {
+  Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
+  for (int64_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
+    Value other =
+        gpu::ShuffleOp::create(b, loc, value,
+                               arith::ConstantIntOp::create(b, loc, offset, 32),
+                               width, gpu::ShuffleMode::XOR)
+            .getShuffleResult();
+    value = arith::AddFOp::create(b, loc, value, other);
+  }
+  return value;
+}
+
+/// Whether this thread stores an output: lane 0 of a warp whose channel
+/// exists, for a row inside the input.
+Value writesOutput(OpBuilder &b, Location loc, Value ownsChannel, Value lane,
+                   Value rowInside) {
+  Value firstLane = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          lane, index(b, loc, 0));
+  return arith::AndIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, ownsChannel, firstLane),
+      rowInside);
+}
+
+/// y[m, n] from the dot product: / r[m], * scale[n or 0], + bias[n].
+Value applyEpilogue(OpBuilder &b, Location loc, const GpuLayer &layer,
+                    Value y, Value m, Value n) {
+  if (layer.rowDivisor)
+    y = arith::DivFOp::create(
+        b, loc, y, memref::LoadOp::create(b, loc, layer.rowDivisor, m));
+  if (layer.scale) {
+    bool perTensor = cast<MemRefType>(layer.scale.getType()).getDimSize(0) == 1;
+    Value at = perTensor ? index(b, loc, 0) : n;
+    y = arith::MulFOp::create(
+        b, loc, y, memref::LoadOp::create(b, loc, layer.scale, at));
+  }
+  if (layer.bias)
+    y = arith::AddFOp::create(b, loc, y,
+                              memref::LoadOp::create(b, loc, layer.bias, n));
+  return y;
+}
+
+/// The threads of one block, and where they are in the launch.
+struct BlockIds {
+  Value tid, lane, n, ownsChannel, raw;
+};
+
+/// One block's work on the tile of `tileRows` rows from m0: all chunks of K,
+/// then the warp sums and the stores.
+void emitTile(OpBuilder &b, Location loc, const GpuLayer &layer, Value words,
+              Value out, const BlockIds &ids, Value m0, Value rowEnd,
+              int64_t tileRows) {
+  int64_t wordsPerPlane = layer.inFeatures / 32;
+  int64_t perRow = tileRows == 1 ? kAccumulators : 2;
+  Tile tile;
+  tile.tileRows = tileRows;
+  tile.rowEnd = rowEnd;
+  tile.tid = ids.tid;
+  tile.lane = ids.lane;
+  tile.n = ids.n;
+  tile.m0 = m0;
+  tile.ownsChannel = ids.ownsChannel;
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  tile.shared = memref::ViewOp::create(
+      b, loc,
+      MemRefType::get({tileRows, kPaddedChunk}, b.getF32Type(),
+                      MemRefLayoutAttrInterface(), workgroup),
+      ids.raw, index(b, loc, 0), ValueRange{});
+
+  Value zero = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                              APFloat(0.0f));
+  SmallVector<Value> inits(tileRows * perRow, zero);
+  auto chunks = scf::ForOp::create(
+      b, loc, index(b, loc, 0), index(b, loc, wordsPerPlane),
+      index(b, loc, kWarpSize), inits,
+      [&](OpBuilder &cb, Location cl, Value c, ValueRange accs) {
+        // Nobody restages while a warp still reads the last chunk.
+        gpu::BarrierOp::create(cb, cl);
+        stageChunk(cb, cl, layer, tile, c);
+        gpu::BarrierOp::create(cb, cl);
+        Value w = arith::AddIOp::create(cb, cl, c, tile.lane);
+        Value works = arith::AndIOp::create(
+            cb, cl, tile.ownsChannel,
+            arith::CmpIOp::create(cb, cl, arith::CmpIPredicate::ult, w,
+                                  index(cb, cl, wordsPerPlane)));
+        auto step = scf::IfOp::create(
+            cb, cl, works,
+            [&](OpBuilder &tb, Location tl) {
+              scf::YieldOp::create(tb, tl,
+                                   accumulateWord(tb, tl, layer, tile, words,
+                                                  w, accs, perRow));
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, accs);
+            });
+        scf::YieldOp::create(cb, cl, step.getResults());
+      });
+
+  for (int64_t r = 0; r < tileRows; ++r) {
+    Value sum = chunks.getResult(r * perRow);
+    for (int64_t i = 1; i < perRow; ++i)
+      sum = arith::AddFOp::create(b, loc, sum, chunks.getResult(r * perRow + i));
+    Value dot = warpSum(b, loc, sum);
+    Value m = arith::AddIOp::create(b, loc, m0, index(b, loc, r));
+    Value writes = writesOutput(
+        b, loc, tile.ownsChannel, tile.lane,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, rowEnd));
+    scf::IfOp::create(b, loc, writes, [&](OpBuilder &wb, Location wl) {
+      memref::StoreOp::create(wb, wl,
+                              applyEpilogue(wb, wl, layer, dot, m, tile.n),
+                              out, ValueRange{m, tile.n});
+      scf::YieldOp::create(wb, wl);
+    });
+  }
+}
+
+/// Groups of 4 weights in a chunk, and the table entries of each group.
+constexpr int64_t kChunkGroups = kChunkWeights / 4;
+constexpr int64_t kMasks = 16;
+static_assert(kChunkGroups == kWarpSize * kWarpsPerBlock,
+              "one thread builds each group of the table");
+
+/// A single row by table lookup. For each chunk the block first writes
+///   table[mask][g] = sum of x[4 g + b] over the bits b set in mask
+/// (11 adds per group, one group per thread), so that a nibble of a bit
+/// plane costs one shared load and one add. Lane l takes groups l + 32 i,
+/// i < 8: neighbouring lanes read neighbouring table columns (no bank
+/// conflicts); the nibbles come from the word that lane l / 8 + 4 i loaded,
+/// by shuffles. Ternary: + table[plus nibble] - table[minus nibble]; sign:
+/// + table[nibble] - table[~nibble].
+void emitTableRow(OpBuilder &b, Location loc, const GpuLayer &layer,
+                  Value words, Value out, const BlockIds &ids, Value m,
+                  Value rowEnd) {
+  int64_t wordsPerPlane = layer.inFeatures / 32;
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  Value table = memref::ViewOp::create(
+      b, loc,
+      MemRefType::get({kMasks, kChunkGroups}, b.getF32Type(),
+                      MemRefLayoutAttrInterface(), workgroup),
+      ids.raw, index(b, loc, 0), ValueRange{});
+  Type i32 = b.getI32Type();
+  Value rowInside =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, m, rowEnd);
+  Value lane32 = arith::IndexCastOp::create(b, loc, i32, ids.lane);
+  Value shift = arith::MulIOp::create(
+      b, loc,
+      arith::RemUIOp::create(b, loc, lane32,
+                             arith::ConstantIntOp::create(b, loc, 8, 32)),
+      arith::ConstantIntOp::create(b, loc, 4, 32));
+  Value sourceBase = arith::DivUIOp::create(
+      b, loc, lane32, arith::ConstantIntOp::create(b, loc, 8, 32));
+  Value zero = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                              APFloat(0.0f));
+  Value zeroWord = arith::ConstantIntOp::create(b, loc, 0, 32);
+  Value width = arith::ConstantIntOp::create(b, loc, kWarpSize, 32);
+  Value nibbleMask = arith::ConstantIntOp::create(b, loc, 15, 32);
+
+  auto chunks = scf::ForOp::create(
+      b, loc, index(b, loc, 0), index(b, loc, wordsPerPlane),
+      index(b, loc, kWarpSize), ValueRange{zero, zero},
+      [&](OpBuilder &cb, Location cl, Value c, ValueRange accs) {
+        gpu::BarrierOp::create(cb, cl);
+        // The table: thread t builds group t of the chunk.
+        Value k0 = arith::AddIOp::create(
+            cb, cl, arith::MulIOp::create(cb, cl, c, index(cb, cl, 32)),
+            arith::MulIOp::create(cb, cl, ids.tid, index(cb, cl, 4)));
+        SmallVector<Value> x;
+        for (int64_t bit = 0; bit < 4; ++bit) {
+          Value k = arith::AddIOp::create(cb, cl, k0, index(cb, cl, bit));
+          Value inside = arith::AndIOp::create(
+              cb, cl, rowInside,
+              arith::CmpIOp::create(cb, cl, arith::CmpIPredicate::ult, k,
+                                    index(cb, cl, layer.inFeatures)));
+          x.push_back(loadOrZero(cb, cl, layer.x, m, k, inside));
+        }
+        SmallVector<Value> sums(kMasks);
+        sums[0] = zero;
+        for (int64_t mask = 1; mask < kMasks; ++mask) {
+          int64_t low = mask & -mask; // the lowest set bit
+          int64_t bit = llvm::countr_zero(uint64_t(low));
+          sums[mask] = mask == low ? x[bit]
+                                   : arith::AddFOp::create(cb, cl,
+                                                           sums[mask - low],
+                                                           x[bit]);
+        }
+        for (int64_t mask = 0; mask < kMasks; ++mask)
+          memref::StoreOp::create(cb, cl, sums[mask], table,
+                                  ValueRange{index(cb, cl, mask), ids.tid});
+        gpu::BarrierOp::create(cb, cl);
+
+        auto step = scf::IfOp::create(
+            cb, cl, ids.ownsChannel,
+            [&](OpBuilder &tb, Location tl) {
+              Value w = arith::AddIOp::create(tb, tl, c, ids.lane);
+              Value inK = arith::CmpIOp::create(
+                  tb, tl, arith::CmpIPredicate::ult, w,
+                  index(tb, tl, wordsPerPlane));
+              auto loadWord = [&](int64_t plane) {
+                auto load = scf::IfOp::create(
+                    tb, tl, inK,
+                    [&](OpBuilder &lb, Location ll) {
+                      Value at = plane == 0 ? w
+                                            : arith::AddIOp::create(
+                                                  lb, ll, w,
+                                                  index(lb, ll, wordsPerPlane));
+                      scf::YieldOp::create(
+                          lb, ll,
+                          ValueRange{memref::LoadOp::create(
+                              lb, ll, words, ValueRange{ids.n, at})});
+                    },
+                    [&](OpBuilder &eb, Location el) {
+                      scf::YieldOp::create(eb, el, zeroWord);
+                    });
+                return load.getResult(0);
+              };
+              Value plus = loadWord(0);
+              Value minus = layer.ternary ? loadWord(1) : Value();
+              SmallVector<Value> acc(accs);
+              for (int64_t i = 0; i < kChunkGroups / kWarpSize; ++i) {
+                Value source = arith::AddIOp::create(
+                    tb, tl, sourceBase,
+                    arith::ConstantIntOp::create(tb, tl, 4 * i, 32));
+                auto nibble = [&](Value word) {
+                  Value mine = gpu::ShuffleOp::create(tb, tl, word, source,
+                                                      width,
+                                                      gpu::ShuffleMode::IDX)
+                                   .getShuffleResult();
+                  Value bits = arith::AndIOp::create(
+                      tb, tl, arith::ShRUIOp::create(tb, tl, mine, shift),
+                      nibbleMask);
+                  return bits;
+                };
+                Value group = arith::AddIOp::create(
+                    tb, tl, ids.lane, index(tb, tl, kWarpSize * i));
+                auto lookup = [&](Value bits) {
+                  Value row = arith::IndexCastOp::create(
+                      tb, tl, tb.getIndexType(), bits);
+                  return memref::LoadOp::create(tb, tl, table,
+                                                ValueRange{row, group})
+                      .getResult();
+                };
+                Value plusBits = nibble(plus);
+                Value minusBits =
+                    layer.ternary
+                        ? nibble(minus)
+                        : arith::XOrIOp::create(tb, tl, plusBits, nibbleMask)
+                              .getResult();
+                Value &a = acc[i % 2];
+                a = arith::AddFOp::create(tb, tl, a, lookup(plusBits));
+                a = arith::SubFOp::create(tb, tl, a, lookup(minusBits));
+              }
+              scf::YieldOp::create(tb, tl, acc);
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, accs);
+            });
+        scf::YieldOp::create(cb, cl, step.getResults());
+      });
+
+  Value dot = warpSum(b, loc,
+                      arith::AddFOp::create(b, loc, chunks.getResult(0),
+                                            chunks.getResult(1)));
+  Value writes = writesOutput(b, loc, ids.ownsChannel, ids.lane, rowInside);
+  scf::IfOp::create(b, loc, writes, [&](OpBuilder &wb, Location wl) {
+    memref::StoreOp::create(wb, wl, applyEpilogue(wb, wl, layer, dot, m, ids.n),
+                            out, ValueRange{m, ids.n});
+    scf::YieldOp::create(wb, wl);
+  });
+}
+
+/// One launch for all rows: block row by < M / 8 takes the full tile of 8
+/// rows from 8 by, whose rows share each decode of the weights (prefill);
+/// the block rows after it take the rows left over one each (a single row:
+/// decode). One launch, so the host never branches (and never waits)
+/// between layers.
+void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer, Value out) {
   Value words = packedWords(b, loc, layer);
   Value rows = memref::DimOp::create(b, loc, layer.x, 0);
   Value one = index(b, loc, 1);
-  Value useMma = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, rows,
-                                       index(b, loc, kMmaMinRows));
-  int64_t warps = warpsPerBlock(layer.outFeatures);
-  int64_t gridX = llvm::divideCeil(layer.outFeatures, warps);
-  Value threads = index(b, loc, kWarpSize * warps);
-  Value blocks = index(b, loc, gridX);
-  // The tensor-core path's warp tiles, and the block rows that hold a warp
-  // for each.
-  int64_t channelTiles =
-      llvm::divideCeil(layer.outFeatures, kMmaTileChannels);
-  Value warpTiles = arith::MulIOp::create(
-      b, loc,
-      arith::CeilDivUIOp::create(b, loc, rows, index(b, loc, kMmaTileRows)),
-      index(b, loc, channelTiles));
-  Value mmaRows = arith::CeilDivUIOp::create(b, loc, warpTiles,
-                                             index(b, loc, gridX * warps));
+  Value tileRows = index(b, loc, kTileRows);
+  Value fullTiles = arith::DivUIOp::create(b, loc, rows, tileRows);
+  Value tiled = arith::MulIOp::create(b, loc, fullTiles, tileRows);
+  Value singles = arith::SubIOp::create(b, loc, rows, tiled);
   // At least one block row: an empty grid is a launch error; with no rows
-  // that block finds nothing to do.
+  // that block finds nothing to store.
   Value blockRows = arith::MaxUIOp::create(
-      b, loc, arith::SelectOp::create(b, loc, useMma, mmaRows, rows), one);
-  Value sharedBytes =
-      arith::ConstantIntOp::create(b, loc, schedule.sharedBytes, 32);
+      b, loc, arith::AddIOp::create(b, loc, fullTiles, singles), one);
+  Value threads = index(b, loc, kWarpSize * kWarpsPerBlock);
+  Value blocks = index(b, loc, llvm::divideCeil(layer.outFeatures,
+                                                kWarpsPerBlock));
+  Value sharedBytes = arith::ConstantIntOp::create(
+      b, loc, kTileRows * kPaddedChunk * 4, 32);
   auto launch = gpu::LaunchOp::create(b, loc, blocks, blockRows, one, threads,
                                       one, one, sharedBytes);
 
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
   BlockIds ids;
-  ids.warps = warps;
-  ids.bx = launch.getBlockIds().x;
   ids.tid = launch.getThreadIds().x;
   ids.lane = arith::RemUIOp::create(b, loc, ids.tid, index(b, loc, kWarpSize));
-  ids.warp = arith::DivUIOp::create(b, loc, ids.tid, index(b, loc, kWarpSize));
+  Value warp = arith::DivUIOp::create(b, loc, ids.tid, index(b, loc, kWarpSize));
   ids.n = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, ids.bx, index(b, loc, warps)),
-      ids.warp);
+      b, loc,
+      arith::MulIOp::create(b, loc, launch.getBlockIds().x,
+                            index(b, loc, kWarpsPerBlock)),
+      warp);
+  ids.ownsChannel = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          ids.n,
+                                          index(b, loc, layer.outFeatures));
   ids.raw = gpu::DynamicSharedMemoryOp::create(
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
@@ -111,53 +514,19 @@ void emitKernel(OpBuilder &b, Location loc, const GpuLayer &layer,
                           b.getContext(),
                           gpu::GPUDialect::getWorkgroupAddressSpace())));
   Value by = launch.getBlockIds().y;
-  // The table's barriers are reached by every thread of a block, and each
-  // mma by every lane of a warp.
-  auto whereBlockWorks = [&](OpBuilder &nb, Location nl, Value works,
-                             llvm::function_ref<void(OpBuilder &, Location)>
-                                 body) {
-    scf::IfOp::create(nb, nl, works, [&](OpBuilder &wb, Location wl) {
-      body(wb, wl);
-      scf::YieldOp::create(wb, wl);
-    });
-  };
+  Value inFullTile =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, by, fullTiles);
   scf::IfOp::create(
-      b, loc, useMma,
+      b, loc, inFullTile,
       [&](OpBuilder &tb, Location tl) {
-        // Warp w of block b (in grid order) takes warp tile w B + b of the
-        // B blocks: the tiles spread over every block (and multiprocessor)
-        // before a block takes a second, and neighbouring blocks take
-        // neighbouring channels of the same rows.
-        Value gridBlocks = arith::MulIOp::create(
-            tb, tl, index(tb, tl, gridX), launch.getGridSize().y);
-        Value block = arith::AddIOp::create(
-            tb, tl, arith::MulIOp::create(tb, tl, by, index(tb, tl, gridX)),
-            ids.bx);
-        Value tile = arith::AddIOp::create(
-            tb, tl, arith::MulIOp::create(tb, tl, ids.warp, gridBlocks), block);
-        Value works = arith::CmpIOp::create(tb, tl, arith::CmpIPredicate::ult,
-                                            tile, warpTiles);
-        whereBlockWorks(tb, tl, works, [&](OpBuilder &wb, Location wl) {
-          Value channelTile = index(wb, wl, channelTiles);
-          Value m0 = arith::MulIOp::create(
-              wb, wl, arith::DivUIOp::create(wb, wl, tile, channelTile),
-              index(wb, wl, kMmaTileRows));
-          Value n0 = arith::MulIOp::create(
-              wb, wl, arith::RemUIOp::create(wb, wl, tile, channelTile),
-              index(wb, wl, kMmaTileChannels));
-          emitMmaTile(wb, wl, layer, words, out, ids.lane, m0, n0, rows);
-        });
+        Value m0 = arith::MulIOp::create(tb, tl, by, tileRows);
+        emitTile(tb, tl, layer, words, out, ids, m0, tiled, kTileRows);
         scf::YieldOp::create(tb, tl);
       },
       [&](OpBuilder &eb, Location el) {
-        Value works = arith::AndIOp::create(
-            eb, el,
-            arith::CmpIOp::create(eb, el, arith::CmpIPredicate::ult, by, rows),
-            arith::CmpIOp::create(eb, el, arith::CmpIPredicate::ult, ids.bx,
-                                  index(eb, el, schedule.blocks)));
-        whereBlockWorks(eb, el, works, [&](OpBuilder &wb, Location wl) {
-          emitTableGemv(wb, wl, layer, schedule, words, out, ids, by);
-        });
+        Value m0 = arith::AddIOp::create(
+            eb, el, tiled, arith::SubIOp::create(eb, el, by, fullTiles));
+        emitTableRow(eb, el, layer, words, out, ids, m0, rows);
         scf::YieldOp::create(eb, el);
       });
   gpu::TerminatorOp::create(b, loc);
@@ -251,11 +620,9 @@ struct LowBitLayerToGPU : OpConversionPattern<LayerOp> {
   LogicalResult
   matchAndRewrite(LayerOp op, typename LayerOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (!scheduleFor(std::is_same_v<LayerOp, TernaryLinearOp>,
-                     op.getInFeatures(), op.getOutFeatures()))
+    if (op.getInFeatures() % 32 != 0)
       return rewriter.notifyMatchFailure(
-          op, "the launch reads 32-bit words (K a multiple of 32) and needs "
-              "a table of K's subset sums in shared memory");
+          op, "the warp kernel reads 32-bit words: K must be a multiple of 32");
     Location loc = op.getLoc();
     GpuLayer layer = readBuffers(
         rewriter, loc,
@@ -271,13 +638,12 @@ struct LowerToGPUKernelsPass
     : onebit::impl::LowerToGPUKernelsBase<LowerToGPUKernelsPass> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
-    // Layers the launch does not take stay for the reference lowering.
-    target.addDynamicallyLegalOp<TernaryLinearOp>([](TernaryLinearOp op) {
-      return !scheduleFor(true, op.getInFeatures(), op.getOutFeatures());
-    });
-    target.addDynamicallyLegalOp<SignLinearOp>([](SignLinearOp op) {
-      return !scheduleFor(false, op.getInFeatures(), op.getOutFeatures());
-    });
+    // Layers the kernel does not take (K not a multiple of 32) stay for the
+    // reference lowering.
+    target.addDynamicallyLegalOp<TernaryLinearOp>(
+        [](TernaryLinearOp op) { return op.getInFeatures() % 32 != 0; });
+    target.addDynamicallyLegalOp<SignLinearOp>(
+        [](SignLinearOp op) { return op.getInFeatures() % 32 != 0; });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     patterns.add<LowBitLayerToGPU<TernaryLinearOp>, LowBitLayerToGPU<SignLinearOp>>(
@@ -314,14 +680,7 @@ struct DefineGPULayerKernelsPass
           }
           OpBuilder b(call);
           GpuLayer layer = layerOfCall(call, attrs);
-          std::optional<GemvSchedule> schedule = scheduleFor(
-              layer.ternary, layer.inFeatures, layer.outFeatures);
-          if (!schedule) {
-            call.emitOpError("calls a GPU layer kernel that no launch takes");
-            return signalPassFailure();
-          }
-          emitKernel(b, call.getLoc(), layer, *schedule,
-                     call.getOperands().back());
+          emitKernel(b, call.getLoc(), layer, call.getOperands().back());
           call.erase();
         }
       kernel.erase();
