@@ -15,10 +15,10 @@ DIR is what bench/cuda/prepare.sh made. Measured in this one run:
     model (its CUDA provider where installed, else its CPU provider), and
     the largest difference of their logits.
 Before timing a layer it checks the build's outputs for M = 1, 2, 7, 15, 16,
-17, 64 and 100 (single rows, tiles of rows, full or not, and both
-together) against a float64
-product with the same weights, made again here as prepare.sh made them;
-a layer off by more than 1e-4 of its largest output fails the run.
+17, 64 and 100 (single rows, tiles of rows, full or not, and both together)
+against a float64 product with the same weights, made again here as
+prepare.sh made them; a layer off by more than 1e-4 of its largest output
+fails the run.
 Each .so runs in a child process, since the profile is written at exit.
 """
 import argparse
@@ -63,7 +63,8 @@ CHECK_ROWS = (1, 2, 7, 15, 16, 17, 64, 100)
 
 def check_layer(so, kind, n, k):
     """The largest error of the build's outputs, relative to the largest
-    output, over CHECK_ROWS; raises where it exceeds 1e-4."""
+    output, over CHECK_ROWS; exits with the layer and M where it exceeds
+    1e-4."""
     import numpy as np
     sys.path.insert(0, str(ROOT / "python"))
     sys.path.insert(0, str(ROOT / "bench"))
